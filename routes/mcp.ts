@@ -1,0 +1,74 @@
+/**
+ * POST {mount}/mcp, stateless: every message is self-contained and served by the MCP layer; every other
+ * method answers 405 (decision 1), so no client ever holds a GET stream open on a server that has none.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../server/config.js'
+import type { McpLayer, RequestContext } from '../server/mcp.js'
+import type { EmbedScheduler, Log } from '../server/tools/define.js'
+import type { Store } from '../store/index.js'
+import { resolveOwner } from './auth.js'
+import { jsonRpcError, mapBodyError } from './json-rpc.js'
+import { originCheck } from './origin.js'
+import { logMcpRequest } from './request-log.js'
+
+export interface McpRouteOptions {
+  readonly config: Config
+  readonly layer: McpLayer
+  readonly getStore: () => Promise<Store>
+  readonly embed: EmbedScheduler
+}
+
+const NOT_POST = ['GET', 'HEAD', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'] as const
+
+export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Promise<void> {
+  const { config, layer, getStore, embed } = opts
+  const refuse = originCheck(config)
+  // Only JSON is accepted here; without this Fastify would parse text/plain and the SDK would see a string.
+  app.removeContentTypeParser('text/plain')
+
+  app.addHook('onRequest', async (request, reply) => {
+    logMcpRequest(request, reply)
+    const reason = refuse(request.headers.origin, request.headers.host)
+    if (reason !== undefined) {
+      request.rejectReason = reason
+      return jsonRpcError(reply, 403, -32000, 'Forbidden: invalid Origin')
+    }
+  })
+  app.addHook('onRequest', resolveOwner(config))
+
+  app.setErrorHandler((error: { code?: string }, request, reply) => {
+    const mapped = mapBodyError(error.code)
+    if (mapped !== undefined) return jsonRpcError(reply, mapped.status, mapped.rpc, mapped.message)
+    request.log.error({ err: error }, 'MCP request failed')
+    return jsonRpcError(reply, 500, -32603, 'Internal server error')
+  })
+
+  app.route({
+    method: [...NOT_POST],
+    url: '/mcp',
+    exposeHeadRoute: false,
+    handler: async (_request, reply) => jsonRpcError(reply.header('allow', 'POST'), 405, -32000, 'Method not allowed.'),
+  })
+
+  app.post('/mcp', async (request, reply) => {
+    const log: Log = request.log
+    const ctx: RequestContext = {
+      owner: request.ownerId,
+      log,
+      toolContext: async () => ({ owner: request.ownerId, log, store: await getStore(), embed }),
+    }
+    reply.hijack()
+    try {
+      await layer.handle(request.raw, reply.raw, request.body, ctx)
+    } catch (err) {
+      log.error({ err }, 'MCP layer failed')
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' })
+        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null }))
+      } else {
+        reply.raw.end()
+      }
+    }
+  })
+}

@@ -1,0 +1,446 @@
+import { userInfo } from 'node:os'
+
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512'
+export type EmbeddingProviderName = '' | 'ollama' | 'openai' | 'hash'
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly mountPath: string
+  readonly publicUrl: string
+  readonly allowedOrigins: readonly string[]
+  readonly databaseUrl: string
+  readonly dataDir: string
+  readonly defaultOwner: string
+  readonly authRequired: boolean
+  readonly jwtSecret: string
+  readonly jwtAlgorithm: JwtAlgorithm
+  readonly maxConcurrentPerOwner: number
+  readonly oauth: {
+    readonly issuer: string
+    readonly audience: string
+    readonly jwksUri: string
+    readonly userClaim: string
+    readonly autoProvision: boolean
+  }
+  readonly oauthProxy: {
+    readonly enabled: boolean
+    readonly banDurationSec: number
+    readonly rateAuthorize: number
+    readonly rateToken: number
+    readonly rateRegister: number
+    readonly rateWindowSec: number
+    readonly ipHeaders: readonly string[]
+  }
+  readonly embedding: {
+    readonly provider: EmbeddingProviderName
+    readonly model: string
+    readonly ollamaUrl: string
+    readonly url: string
+    readonly apiKey: string
+    readonly dimensions: number
+  }
+  readonly logLevel: string
+  /** Non-fatal notes for the caller to log once at start. */
+  readonly warnings: readonly string[]
+}
+
+/** Every configuration problem found in one pass; the message joins them with '; '. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(problems.join('; '))
+    this.name = 'ConfigError'
+    this.problems = Object.freeze([...problems])
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512']
+const PROVIDERS: readonly EmbeddingProviderName[] = ['ollama', 'openai', 'hash']
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const SESSION_VARIABLES = [
+  'AWARENESS_SESSION_DATABASE_URL',
+  'AWARENESS_SESSION_TTL',
+  'AWARENESS_SESSION_POOL_MIN',
+  'AWARENESS_SESSION_POOL_MAX',
+  'AWARENESS_MAX_SESSIONS_PER_OWNER',
+]
+const RESERVED_OWNER = '_system'
+const HASH_MODEL = 'hash-ngram-v1'
+// RFC 7518 §3.2: an HMAC key should be at least as long as the hash output (32 bytes for HS256).
+const MIN_SECRET_BYTES = 32
+
+/** Reads typed values from env and records every problem instead of stopping at the first. */
+class Reader {
+  readonly problems: string[] = []
+  readonly warnings: string[] = []
+  constructor(private readonly env: Env) {}
+
+  /** Trimmed value; empty counts as unset. */
+  str(name: string, fallback = ''): string {
+    const value = (this.env[name] ?? '').trim()
+    return value === '' ? fallback : value
+  }
+
+  isSet(name: string): boolean {
+    return this.str(name) !== ''
+  }
+
+  bool(name: string): boolean {
+    const value = this.str(name).toLowerCase()
+    return value === 'true' || value === '1'
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.str(name)
+    if (text === '') return fallback
+    const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN
+    if (!Number.isSafeInteger(value)) {
+      this.problems.push(`${name} must be an integer, got ${JSON.stringify(text)}`)
+      return fallback
+    }
+    if (value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`
+      this.problems.push(`${name} must be ${range}, got ${JSON.stringify(text)}`)
+      return fallback
+    }
+    return value
+  }
+
+  list(name: string, fallback: readonly string[] = []): string[] {
+    const items = this.str(name).split(',').map((item) => item.trim()).filter((item) => item !== '')
+    return items.length > 0 ? items : [...fallback]
+  }
+
+  /** An http(s) URL (trailing '/' removed unless kept), or '' when unset. Never echoes the value. */
+  httpUrl(name: string, fallback = '', keepTrailingSlash = false): string {
+    const text = this.str(name, fallback)
+    const value = keepTrailingSlash ? text : stripTrailingSlashes(text)
+    if (value !== '' && !isHttpUrl(value)) this.problems.push(`${name} must be an absolute http:// or https:// URL`)
+    return value
+  }
+}
+
+function stripTrailingSlashes(value: string): string {
+  return value.replace(/\/+$/, '')
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+/** §7: '' when disabled, otherwise exactly one leading '/' and no trailing '/'. */
+function normaliseMountPath(value: string): string {
+  const trimmed = stripTrailingSlashes(value.trim()).replace(/^\/+/, '')
+  return trimmed === '' ? '' : `/${trimmed}`
+}
+
+function mountPathProblem(mount: string): string | undefined {
+  // The mount is compared against raw request paths, so it must be a literal URL path.
+  if (!/^[\x21-\x7e]+$/.test(mount) || /[?#]/.test(mount)) {
+    return 'AWARENESS_MOUNT_PATH must be a URL path of printable ASCII without spaces, "?" or "#"'
+  }
+  if (mount.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return 'AWARENESS_MOUNT_PATH must not contain "." or ".." segments'
+  }
+  return undefined
+}
+
+function resolveDefaultOwner(reader: Reader): string {
+  const configured = reader.str('AWARENESS_DEFAULT_OWNER')
+  if (configured === RESERVED_OWNER) {
+    reader.problems.push(`AWARENESS_DEFAULT_OWNER must not be "${RESERVED_OWNER}" (reserved for system-owned schemas)`)
+    return 'system'
+  }
+  if (configured !== '') return configured
+  let osUser = ''
+  try {
+    osUser = userInfo().username.trim()
+  } catch {
+    // A uid without a passwd entry (common in containers run with --user) throws here.
+  }
+  return osUser === '' || osUser === RESERVED_OWNER ? 'system' : osUser
+}
+
+// ---- database URL -------------------------------------------------------------------------------
+
+const DB = 'AWARENESS_DATABASE_URL'
+
+function resolveDatabaseUrl(reader: Reader): string {
+  const value = reader.str(DB)
+  if (value === '') return ''
+  // Problems below never quote the value: it usually carries a password.
+  if (!value.includes('://') && /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(value)) {
+    const converted = dsnToUrl(value)
+    if (converted.problem !== undefined) {
+      reader.problems.push(`${DB} is not a valid libpq key=value DSN: ${converted.problem}`)
+      return ''
+    }
+    return converted.url
+  }
+  const problem = postgresUrlProblem(value)
+  if (problem !== undefined) {
+    reader.problems.push(`${DB} ${problem}`)
+    return ''
+  }
+  return value
+}
+
+function postgresUrlProblem(url: string): string | undefined {
+  if (!/^postgres(?:ql)?:\/\//i.test(url)) {
+    return 'must start with postgres:// or postgresql:// (or be a libpq key=value DSN)'
+  }
+  if (/\s/.test(url)) return 'must not contain whitespace (percent-encode it, e.g. %20)'
+  const rest = url.slice(url.indexOf('://') + 3)
+  const authority = rest.split(/[/?#]/, 1)[0]
+  const at = authority.lastIndexOf('@')
+  if (authority.indexOf('@') !== at) {
+    return "has an unencoded '@' in the user name or password (percent-encode it as %40)"
+  }
+  if (at === -1 && rest.split(/[?#]/, 1)[0].includes('@')) {
+    return "has an '@' after a '/': percent-encode reserved characters in the user name or password ('/' as %2F)"
+  }
+  if (at !== -1) {
+    try {
+      decodeURIComponent(authority.slice(0, at))
+    } catch {
+      return 'has malformed percent-encoding in the user name or password'
+    }
+  }
+  // Empty hosts are allowed (Unix socket via ?host=); several hosts are comma-separated.
+  for (const hostPort of authority.slice(at + 1).split(',')) {
+    const match = /^(?:\[[0-9A-Fa-f:.]*\]|[^:[\]]*)(?::(\d*))?$/.exec(hostPort)
+    if (match === null) return 'has an invalid host or port'
+    if (match[1] !== undefined && match[1] !== '' && Number(match[1]) > 65535) return 'has a port above 65535'
+  }
+  return undefined
+}
+
+/** libpq conninfo → postgresql:// URL (libpq URI syntax). Values are percent-encoded as needed. */
+function dsnToUrl(dsn: string): { url: string; problem?: undefined } | { url?: undefined; problem: string } {
+  const pairs = new Map<string, string>()
+  const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c)
+  let i = 0
+  while (true) {
+    while (isSpace(dsn[i])) i++
+    if (i >= dsn.length) break
+    let key = ''
+    while (i < dsn.length && dsn[i] !== '=' && !isSpace(dsn[i])) key += dsn[i++]
+    while (isSpace(dsn[i])) i++
+    if (dsn[i] !== '=') return { problem: 'every item must be keyword=value' }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return { problem: 'a keyword has invalid characters' }
+    i++
+    while (isSpace(dsn[i])) i++
+    let value = ''
+    if (dsn[i] === "'") {
+      i++
+      let closed = false
+      while (i < dsn.length) {
+        const c = dsn[i++]
+        if (c === '\\' && i < dsn.length) value += dsn[i++]
+        else if (c === "'") {
+          closed = true
+          break
+        } else value += c
+      }
+      if (!closed) return { problem: 'a quoted value is not terminated' }
+    } else {
+      while (i < dsn.length && !isSpace(dsn[i])) {
+        const c = dsn[i++]
+        value += c === '\\' && i < dsn.length ? dsn[i++] : c
+      }
+    }
+    pairs.set(key.toLowerCase(), value) // libpq: the last occurrence wins
+  }
+
+  const enc = encodeURIComponent
+  const take = (key: string): string => {
+    const value = pairs.get(key) ?? ''
+    pairs.delete(key)
+    return value
+  }
+  const user = take('user')
+  const password = take('password')
+  const dbname = take('dbname')
+  const host = take('host')
+  const port = take('port')
+  const ports = port === '' ? [] : port.split(',')
+  if (ports.some((p) => !/^\d+$/.test(p.trim()) || Number(p) > 65535)) {
+    return { problem: 'port must be a number between 0 and 65535 (or a comma list of them)' }
+  }
+  const query: string[] = []
+  let hosts = ''
+  const hostList = host === '' ? [] : host.split(',').map((h) => h.trim())
+  if (hostList.some((h) => h.startsWith('/') || h.startsWith('@'))) {
+    // A Unix-socket directory cannot sit in the URL authority; libpq URIs take it as ?host=.
+    query.push(`host=${enc(host)}`)
+    if (port !== '') query.push(`port=${enc(port)}`)
+  } else {
+    hosts = hostList
+      .map((h, index) => {
+        const name = h.includes(':') ? `[${h}]` : enc(h)
+        const p = (ports.length === 1 ? ports[0] : ports[index] ?? '').trim()
+        return p === '' ? name : `${name}:${p}`
+      })
+      .join(',')
+    if (hostList.length === 0 && ports.length > 0) query.push(`port=${enc(port)}`)
+  }
+  for (const [key, value] of pairs) query.push(`${enc(key)}=${enc(value)}`)
+  const userinfo = user === '' && password === '' ? '' : `${enc(user)}${password === '' ? '' : `:${enc(password)}`}@`
+  const path = dbname === '' ? '' : `/${enc(dbname)}`
+  const search = query.length > 0 ? `?${query.join('&')}` : ''
+  return { url: `postgresql://${userinfo}${hosts}${path === '' && search !== '' ? '/' : path}${search}` }
+}
+
+// ---- the loader ---------------------------------------------------------------------------------
+
+/**
+ * The only reader of the environment: pass it process.env (or a test's record). Pure apart from
+ * os.userInfo() for the default owner. Throws one ConfigError listing every problem found.
+ */
+export function loadConfig(env: Env): Config {
+  const r = new Reader(env)
+
+  const transport = r.str('AWARENESS_TRANSPORT')
+  if (transport !== '' && transport.toLowerCase() !== 'streamable-http') {
+    r.problems.push(
+      `AWARENESS_TRANSPORT must be "streamable-http" (the only transport), got ${JSON.stringify(transport)}`,
+    )
+  }
+
+  const host = r.str('AWARENESS_HOST', '127.0.0.1')
+  const port = r.int('AWARENESS_PORT', 8420, 0, 65535)
+
+  const mountPath = normaliseMountPath(r.str('AWARENESS_MOUNT_PATH'))
+  const mountProblem = mountPath === '' ? undefined : mountPathProblem(mountPath)
+  if (mountProblem !== undefined) r.problems.push(mountProblem)
+
+  const publicUrl = r.httpUrl('AWARENESS_PUBLIC_URL')
+  const allowedOrigins = r.list('AWARENESS_ALLOWED_ORIGINS')
+  for (const origin of allowedOrigins) {
+    if (origin !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i.test(origin)) {
+      r.warnings.push(
+        `AWARENESS_ALLOWED_ORIGINS entry ${JSON.stringify(origin)} is not an origin ` +
+          '(scheme://host[:port], no path) and will never match',
+      )
+    }
+  }
+
+  const databaseUrl = resolveDatabaseUrl(r)
+  const dataDir = r.str('AWARENESS_DATA_DIR', './data')
+  const defaultOwner = resolveDefaultOwner(r)
+
+  const authRequired = r.bool('AWARENESS_AUTH_REQUIRED')
+  // The secret is used byte for byte (the token CLI signs with the same value); blank means unset.
+  const rawSecret = env.AWARENESS_JWT_SECRET ?? ''
+  const jwtSecret = rawSecret.trim() === '' ? '' : rawSecret
+  const algorithmText = r.str('AWARENESS_JWT_ALGORITHM', 'HS256').toUpperCase()
+  const jwtAlgorithm = JWT_ALGORITHMS.find((a) => a === algorithmText)
+  if (jwtAlgorithm === undefined) {
+    const given = JSON.stringify(r.str('AWARENESS_JWT_ALGORITHM'))
+    r.problems.push(`AWARENESS_JWT_ALGORITHM must be HS256, HS384 or HS512, got ${given}`)
+  }
+  if (jwtSecret !== '' && Buffer.byteLength(jwtSecret, 'utf8') < MIN_SECRET_BYTES) {
+    r.warnings.push(
+      `AWARENESS_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: generate a strong one with mcp-awareness-secret`,
+    )
+  }
+  const maxConcurrentPerOwner = r.int('AWARENESS_MAX_CONCURRENT_PER_OWNER', 10, 1)
+
+  const oauth = Object.freeze({
+    // Kept as written: tokens' iss is compared exactly, and many issuers end in '/' (risk R6).
+    issuer: r.httpUrl('AWARENESS_OAUTH_ISSUER', '', true),
+    audience: r.str('AWARENESS_OAUTH_AUDIENCE'),
+    jwksUri: r.httpUrl('AWARENESS_OAUTH_JWKS_URI'),
+    userClaim: r.str('AWARENESS_OAUTH_USER_CLAIM', 'sub'),
+    autoProvision: r.bool('AWARENESS_OAUTH_AUTO_PROVISION'),
+  })
+  if (authRequired && jwtSecret === '' && oauth.issuer === '') {
+    r.problems.push(
+      'AWARENESS_AUTH_REQUIRED is on: auth requires AWARENESS_JWT_SECRET or AWARENESS_OAUTH_ISSUER (or both), and neither is set',
+    )
+  }
+
+  const oauthProxy = Object.freeze({
+    enabled: r.bool('AWARENESS_OAUTH_PROXY'),
+    banDurationSec: r.int('AWARENESS_OAUTH_PROXY_BAN_DURATION', 3600, 0),
+    rateAuthorize: r.int('AWARENESS_OAUTH_PROXY_RATE_AUTHORIZE', 60, 1),
+    rateToken: r.int('AWARENESS_OAUTH_PROXY_RATE_TOKEN', 60, 1),
+    rateRegister: r.int('AWARENESS_OAUTH_PROXY_RATE_REGISTER', 30, 1),
+    rateWindowSec: r.int('AWARENESS_OAUTH_PROXY_RATE_WINDOW', 60, 1),
+    ipHeaders: Object.freeze(r.list('AWARENESS_OAUTH_PROXY_IP_HEADERS', ['CF-Connecting-IP', 'X-Real-IP'])),
+  })
+
+  const providerText = r.str('AWARENESS_EMBEDDING_PROVIDER').toLowerCase()
+  const provider: EmbeddingProviderName = PROVIDERS.find((p) => p === providerText) ?? ''
+  if (providerText !== '' && provider === '') {
+    r.warnings.push(
+      `AWARENESS_EMBEDDING_PROVIDER ${JSON.stringify(providerText)} is unknown (expected ollama, openai or hash): ` +
+        'embeddings are off and search is lexical only',
+    )
+  }
+  const embeddingUrl = r.httpUrl('AWARENESS_EMBEDDING_URL')
+  if (provider === 'openai' && embeddingUrl === '') {
+    r.problems.push(
+      'AWARENESS_EMBEDDING_PROVIDER=openai requires AWARENESS_EMBEDDING_URL ' +
+        '(the base URL of an OpenAI-compatible /v1/embeddings server)',
+    )
+  }
+  const ollamaUrl =
+    provider === 'ollama'
+      ? r.httpUrl('AWARENESS_OLLAMA_URL', 'http://ollama:11434')
+      : stripTrailingSlashes(r.str('AWARENESS_OLLAMA_URL', 'http://ollama:11434'))
+  const embedding = Object.freeze({
+    provider,
+    model: provider === 'hash' ? HASH_MODEL : r.str('AWARENESS_EMBEDDING_MODEL', 'granite-embedding:278m'),
+    ollamaUrl,
+    url: embeddingUrl,
+    apiKey: r.str('AWARENESS_EMBEDDING_API_KEY'),
+    dimensions: r.int('AWARENESS_EMBEDDING_DIMENSIONS', 768, 1),
+  })
+
+  const logLevel = r.str('AWARENESS_LOG_LEVEL', 'info').toLowerCase()
+  if (!LOG_LEVELS.includes(logLevel)) {
+    const given = JSON.stringify(r.str('AWARENESS_LOG_LEVEL'))
+    r.problems.push(`AWARENESS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${given}`)
+  }
+
+  const sessionVariables = SESSION_VARIABLES.filter((name) => r.isSet(name))
+  if (sessionVariables.length > 0) {
+    r.warnings.push(
+      `ignoring ${sessionVariables.join(', ')}: the service is always stateless and keeps no sessions`,
+    )
+  }
+  if (r.isSet('AWARENESS_STATELESS_HTTP') && !r.bool('AWARENESS_STATELESS_HTTP')) {
+    r.warnings.push('AWARENESS_STATELESS_HTTP=false is ignored: the service is always stateless')
+  }
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems)
+
+  return Object.freeze({
+    host,
+    port,
+    mountPath,
+    publicUrl,
+    allowedOrigins: Object.freeze(allowedOrigins),
+    databaseUrl,
+    dataDir,
+    defaultOwner,
+    authRequired,
+    jwtSecret,
+    jwtAlgorithm: jwtAlgorithm ?? 'HS256',
+    maxConcurrentPerOwner,
+    oauth,
+    oauthProxy,
+    embedding,
+    logLevel,
+    warnings: Object.freeze([...r.warnings]),
+  })
+}

@@ -1,0 +1,172 @@
+/**
+ * Durable knowledge: remember, get_knowledge, get_stats, get_tags (mcp-surface.md §3.4, §3.6, §3.7, §3.18).
+ */
+import { logReads, readCounts } from '../../store/queries/activity.js'
+import { countByType, insertOrLockByKey, insertEntry, queryKnowledge, tagCounts, writeEntry } from '../../store/queries/entries.js'
+import { iso, serialise, type Entry } from '../../store/rows.js'
+import { ToolError, invalidParameter } from '../errors.js'
+import { parseLanguageFilter } from '../language.js'
+import { ENTRY_TYPES, KNOWLEDGE_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp } from '../validate.js'
+import { applyChanges } from './changes.js'
+import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { resolveWriteLanguage } from './write-language.js'
+
+/** A note's content is stored as text: objects and arrays as their JSON (§3.18). */
+function contentText(content: unknown): string | undefined {
+  if (content === undefined) return undefined
+  return typeof content === 'string' ? content : JSON.stringify(content)
+}
+
+export const remember = defineTool({
+  name: 'remember',
+  title: 'Remember a durable fact',
+  description:
+    'Store durable knowledge as a note: something that will still be true in 30 days. This is the default write tool. ' +
+    'Rule of thumb: a durable fact → remember; something happening now that will go stale → add_context; a "when X happens, expect Y" rule → learn_pattern. ' +
+    'Give a logical_key to keep one living document per (source, key): calling again updates it in place and records the previous values in its changelog.' +
+    STRUCTURED_NOTE,
+  input: params({
+    source: param.string('Subject the fact is about, e.g. "personal" or a project or system name.', true),
+    tags: param.tags('Tags for retrieval (an empty array is allowed). Reuse existing tags: see get_tags.', true),
+    description: param.string('Short summary of the fact.', true),
+    content: param.content('Optional payload: text, or a JSON object/array (stored as its JSON text).'),
+    content_type: param.string('MIME type of content (default text/plain); stored only with content.'),
+    learned_from: param.string('Platform that learned it (default "conversation").'),
+    logical_key: param.string('Optional upsert key within source; "" means no key.'),
+    language: param.string('ISO 639-1 code of the text (e.g. "en", "fr"); detected when omitted.'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  run: async (ctx, a) => {
+    const content = contentText(a.content)
+    const data: Record<string, unknown> = { description: a.description, learned_from: a.learned_from ?? 'conversation' }
+    if (content !== undefined) {
+      data.content = content
+      data.content_type = a.content_type ?? 'text/plain'
+    }
+    const logicalKey = a.logical_key === '' ? undefined : a.logical_key // D21
+    const result = await ctx.store.withOwner(ctx.owner, async (tx) => {
+      const language = await resolveWriteLanguage(ctx, tx, 'note', data, a.language)
+      const fresh = { type: 'note', source: a.source, tags: a.tags, data, language }
+      if (logicalKey === undefined) return { entry: await insertEntry(tx, ctx.owner, fresh), action: undefined }
+      const { entry, created } = await insertOrLockByKey(tx, ctx.owner, { ...fresh, logicalKey })
+      if (created) return { entry, action: 'created' }
+      if (entry.type !== 'note') {
+        throw invalidParameter('logical_key', logicalKey, `The logical_key '${logicalKey}' in source '${a.source}' is already used by a ${entry.type} entry; use another key.`, {
+          existing_type: entry.type,
+          existing_id: entry.id,
+        })
+      }
+      const next = applyChanges(entry, { tags: a.tags, description: a.description, content, content_type: content === undefined ? undefined : data.content_type as string }, new Date())
+      return { entry: next === undefined ? entry : await writeEntry(tx, ctx.owner, next), action: 'updated' }
+    })
+    ctx.embed.schedule(ctx.owner, result.entry.id)
+    return result.action === undefined ? { status: 'ok', id: result.entry.id } : { status: 'ok', id: result.entry.id, action: result.action }
+  },
+})
+
+const INCLUDE_HISTORY_VALUES = new Set(['true', 'only'])
+
+export const getKnowledge = defineTool({
+  name: 'get_knowledge',
+  title: 'Get stored knowledge',
+  description:
+    'Filtered retrieval of stored knowledge: notes, patterns, contexts and preferences (or any one entry_type, e.g. "record" or "intention"). ' +
+    'Scan first with mode "list" and a small limit (10–20), then fetch full entries. Tags are ANDed. since/until filter on the last activity time. ' +
+    'Entries past their expiry are hidden unless include_expired is true. Pages: {entries, limit, offset, has_more}.' +
+    STRUCTURED_NOTE,
+  input: params({
+    source: param.string('Exact source; "" matches only global entries.'),
+    tags: param.tags('Entries must carry every one of these tags.'),
+    entry_type: param.string(`One of ${ENTRY_TYPES.join(', ')}; default: the four knowledge types.`),
+    include_history: param.stringOrBoolean('"true" keeps each entry\'s changelog; "only" returns only entries that were changed.'),
+    since: param.string('ISO 8601: last activity at or after this time.'),
+    until: param.string('ISO 8601: last activity at or before this time.'),
+    learned_from: param.string('Exact learned_from platform.'),
+    created_after: param.string('ISO 8601: created at or after this time.'),
+    created_before: param.string('ISO 8601: created at or before this time.'),
+    hint: param.string('A phrase to rank the page by relevance (needs an embedding provider; ignored otherwise).'),
+    mode: param.string('"list" returns metadata only, with read counts.'),
+    limit: param.integer('Page size (default 100).'),
+    offset: param.integer('Rows to skip (default 0).'),
+    language: param.string('ISO 639-1 code or "simple": only entries stored with that text-search language.'),
+    include_expired: param.boolean('Include entries whose expiry has passed (default false).'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  run: async (ctx, a) => {
+    const { limit, offset } = checkPagination(a.limit, a.offset)
+    const since = parseTimestamp('since', a.since)
+    const until = parseTimestamp('until', a.until)
+    const createdAfter = parseTimestamp('created_after', a.created_after)
+    const createdBefore = parseTimestamp('created_before', a.created_before)
+    const entryType = parseEntryType('entry_type', a.entry_type)
+    let language: string | undefined
+    if (a.language !== undefined && a.language.trim() !== '') {
+      const parsed = parseLanguageFilter(a.language)
+      if (parsed === null) throw invalidParameter('language', a.language, `Unknown language code '${a.language}'. Use an ISO 639-1 code (e.g. "en", "fr") or "simple".`)
+      language = parsed
+    }
+    const history = a.include_history !== undefined && INCLUDE_HISTORY_VALUES.has(a.include_history) ? a.include_history : undefined
+    const filter = {
+      types: entryType === undefined ? KNOWLEDGE_TYPES : [entryType],
+      source: a.source,
+      tags: a.tags,
+      since,
+      until,
+      learnedFrom: a.learned_from,
+      createdAfter,
+      createdBefore,
+      language,
+      includeExpired: a.include_expired ?? false,
+      onlyWithChangelog: history === 'only',
+    }
+    return ctx.store.withOwner(ctx.owner, async (tx) => {
+      const rows = await queryKnowledge(tx, ctx.owner, filter, limit + 1, offset)
+      const shown = rows.slice(0, limit)
+      const ids = shown.map((e) => e.id)
+      await tx.savepoint((sp) => logReads(sp, ctx.owner, ids, 'get_knowledge')).catch((err: unknown) => ctx.log.warn({ err }, 'read logging failed'))
+      const counts = a.mode === 'list' ? await readCounts(tx, ctx.owner, ids) : undefined
+      const items = shown.map((e: Entry) => {
+        const item = serialise(e, a.mode, { stripChangelog: history === undefined })
+        if (counts !== undefined) {
+          const c = counts.get(e.id)
+          item.read_count = c?.readCount ?? 0
+          item.last_read = c === undefined ? null : iso(c.lastRead)
+        }
+        return item
+      })
+      return page([...items, ...rows.slice(limit)], limit, offset)
+    })
+  },
+})
+
+export const getStats = defineTool({
+  name: 'get_stats',
+  title: 'Store statistics',
+  description:
+    'Size and shape of your store: entry counts per type, the distinct sources, and the total. Call it first when unsure how much data exists, to decide how to filter.' +
+    STRUCTURED_NOTE,
+  input: params({}),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  run: async (ctx) => {
+    const { counts, sources } = await ctx.store.withOwner(ctx.owner, (tx) => countByType(tx, ctx.owner))
+    const entries = Object.fromEntries(ENTRY_TYPES.map((t) => [t, counts[t] ?? 0]))
+    const total = Object.values(entries).reduce((s, n) => s + n, 0)
+    return { entries, sources, total }
+  },
+})
+
+export const getTags = defineTool({
+  name: 'get_tags',
+  title: 'Tags in use',
+  description: 'The tag vocabulary with usage counts, most used first. Check it before inventing a new tag, to avoid near-duplicates.' + STRUCTURED_NOTE,
+  input: params({}),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  run: (ctx) => ctx.store.withOwner(ctx.owner, (tx) => tagCounts(tx, ctx.owner)),
+})
+
+export const KNOWLEDGE_TOOLS = [remember, getKnowledge, getStats, getTags]
+
+/** Kept for tools that must fail loudly on impossible states. */
+export function impossible(message: string): never {
+  throw new ToolError('internal_error', message)
+}

@@ -1,0 +1,134 @@
+/**
+ * Entry writes and knowledge reads (data-and-engine.md §4.1, §4.2). Each function takes the owner
+ * transaction first; every statement also filters by owner, RLS enforces it again underneath.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Tx } from '../store.js'
+import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
+
+const COLUMNS = (tx: Tx) => tx.unsafe(ENTRY_COLUMNS)
+
+export interface NewEntry {
+  type: string
+  source: string
+  tags: string[]
+  data: Record<string, unknown>
+  expires?: Date | null
+  logicalKey?: string | null
+  language?: string
+}
+
+/** A SQL fragment built with the transaction's tag. */
+export type Fragment = ReturnType<Tx['unsafe']>
+
+/** A fragment joining conditions with AND (postgres.js fragments nest as bind-safe SQL). */
+export function and(tx: Tx, conds: Fragment[]): Fragment {
+  return conds.reduce((acc, c) => tx`${acc} AND ${c}`)
+}
+
+/** Activity time, the default sort key and the column `since`/`until` compare. */
+export const RECENCY = 'coalesce(updated, created)'
+
+export async function insertEntry(tx: Tx, owner: string, e: NewEntry, now = new Date()): Promise<Entry> {
+  const [row] = await tx`
+    INSERT INTO entries (id, owner_id, type, source, created, expires, tags, data, logical_key, language)
+    VALUES (${randomUUID()}, ${owner}, ${e.type}, ${e.source}, ${now}, ${e.expires ?? null}, ${tx.json(e.tags)},
+            ${tx.json(e.data as never)}, ${e.logicalKey ?? null}, ${e.language ?? 'simple'}::regconfig)
+    RETURNING ${COLUMNS(tx)}`
+  return toEntry(row)
+}
+
+/**
+ * Inserts unless a live entry already holds (owner, source, logical_key). On conflict the existing row is
+ * locked (self-assignment update) and returned, so the caller can diff it inside the same transaction.
+ * `xmax = 0` tells a fresh insert from the conflict path (verified on PostgreSQL 15 and PGlite).
+ */
+export async function insertOrLockByKey(tx: Tx, owner: string, e: NewEntry & { logicalKey: string }, now = new Date()): Promise<{ entry: Entry; created: boolean }> {
+  const [row] = await tx`
+    INSERT INTO entries (id, owner_id, type, source, created, expires, tags, data, logical_key, language)
+    VALUES (${randomUUID()}, ${owner}, ${e.type}, ${e.source}, ${now}, ${e.expires ?? null}, ${tx.json(e.tags)},
+            ${tx.json(e.data as never)}, ${e.logicalKey}, ${e.language ?? 'simple'}::regconfig)
+    ON CONFLICT (owner_id, source, logical_key) WHERE logical_key IS NOT NULL AND deleted IS NULL
+    DO UPDATE SET id = entries.id
+    RETURNING ${COLUMNS(tx)}, (xmax = 0) AS inserted`
+  return { entry: toEntry(row), created: row.inserted as boolean }
+}
+
+/** Writes the mutable columns of an entry back (changelog already appended by the caller). */
+export async function writeEntry(tx: Tx, owner: string, e: Entry): Promise<Entry> {
+  const [row] = await tx`
+    UPDATE entries SET updated = ${e.updated}, source = ${e.source}, tags = ${tx.json(e.tags)},
+                       data = ${tx.json(e.data as never)}, language = ${e.language}::regconfig
+    WHERE id = ${e.id} AND owner_id = ${owner}
+    RETURNING ${COLUMNS(tx)}`
+  return toEntry(row)
+}
+
+/** The live entry with this id, locked for the rest of the transaction (read-modify-write safety). */
+export async function getLiveEntryForUpdate(tx: Tx, owner: string, id: string): Promise<Entry | undefined> {
+  const [row] = await tx`SELECT ${COLUMNS(tx)} FROM entries WHERE id = ${id} AND owner_id = ${owner} AND deleted IS NULL FOR UPDATE`
+  return row ? toEntry(row) : undefined
+}
+
+export interface KnowledgeFilter {
+  types: readonly string[]
+  source?: string
+  tags?: string[]
+  since?: Date
+  until?: Date
+  learnedFrom?: string
+  createdAfter?: Date
+  createdBefore?: Date
+  language?: string
+  includeExpired?: boolean
+  onlyWithChangelog?: boolean
+}
+
+export function knowledgeConditions(tx: Tx, owner: string, f: KnowledgeFilter): Fragment[] {
+  const conds: Fragment[] = [tx`owner_id = ${owner}`, tx`deleted IS NULL`, tx`type IN ${tx(f.types as string[])}`]
+  if (f.source !== undefined) conds.push(tx`source = ${f.source}`)
+  if (f.tags !== undefined && f.tags.length > 0) conds.push(tx`tags @> ${tx.json(f.tags)}`)
+  if (f.since !== undefined) conds.push(tx`coalesce(updated, created) >= ${f.since}`)
+  if (f.until !== undefined) conds.push(tx`coalesce(updated, created) <= ${f.until}`)
+  if (f.learnedFrom !== undefined) conds.push(tx`data->>'learned_from' = ${f.learnedFrom}`)
+  if (f.createdAfter !== undefined) conds.push(tx`created >= ${f.createdAfter}`)
+  if (f.createdBefore !== undefined) conds.push(tx`created <= ${f.createdBefore}`)
+  if (f.language !== undefined) conds.push(tx`language = ${f.language}::regconfig`)
+  // Decision 7: an entry past its expiry is hidden from reads unless asked for.
+  if (!f.includeExpired) conds.push(tx`(expires IS NULL OR expires > now())`)
+  if (f.onlyWithChangelog) conds.push(tx`jsonb_typeof(data->'changelog') = 'array' AND jsonb_array_length(data->'changelog') > 0`)
+  return conds
+}
+
+export async function queryKnowledge(tx: Tx, owner: string, f: KnowledgeFilter, limit: number, offset: number): Promise<Entry[]> {
+  const rows = await tx`
+    SELECT ${COLUMNS(tx)} FROM entries
+    WHERE ${and(tx, knowledgeConditions(tx, owner, f))}
+    ORDER BY coalesce(updated, created) DESC, id
+    LIMIT ${limit} OFFSET ${offset}`
+  return rows.map(toEntry)
+}
+
+export async function countByType(tx: Tx, owner: string): Promise<{ counts: Record<string, number>; sources: string[] }> {
+  const rows = await tx`
+    SELECT type, source, count(*)::int AS n FROM entries
+    WHERE owner_id = ${owner} AND deleted IS NULL
+    GROUP BY type, source`
+  const counts: Record<string, number> = {}
+  const sources = new Set<string>()
+  for (const r of rows) {
+    counts[r.type as string] = (counts[r.type as string] ?? 0) + (r.n as number)
+    sources.add(r.source as string)
+  }
+  return { counts, sources: [...sources].sort() }
+}
+
+export async function tagCounts(tx: Tx, owner: string): Promise<{ tag: string; count: number }[]> {
+  const rows = await tx`
+    SELECT t.tag, count(*)::int AS count
+    FROM entries e CROSS JOIN LATERAL jsonb_array_elements_text(e.tags) AS t(tag)
+    WHERE e.owner_id = ${owner} AND e.deleted IS NULL
+    GROUP BY t.tag
+    ORDER BY count DESC, t.tag COLLATE "C"`
+  return rows.map((r) => ({ tag: r.tag as string, count: r.count as number }))
+}
