@@ -252,7 +252,9 @@ function topLevelErrors(compiled: CompiledSchema, raw: readonly ErrorObject[]): 
     if (e.keyword === 'if' || e.keyword === 'propertyNames') drop[i] = true
     if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'contains') return
     let inner = branchErrorCount(compiled, e)
-    if (inner === undefined) {
+    const within = (x: ErrorObject): boolean =>
+      x.instancePath === e.instancePath || x.instancePath.startsWith(`${e.instancePath}/`)
+    if (inner === undefined || inner > i || !raw.slice(i - inner, i).every(within)) {
       // Fallback: the contiguous run of errors located inside the combinator.
       inner = 0
       const prefix = `${e.schemaPath}/`
@@ -282,10 +284,13 @@ function branchErrorCount(compiled: CompiledSchema, e: ErrorObject): number | un
   }
   if (!Array.isArray(e.schema)) return undefined
   let errors = 0
+  let passing = 0
   for (const branch of e.schema) {
     const n = errorCountOn(compiled, branch, e.data)
     if (n === undefined) return undefined
     errors += n
+    // A failing anyOf evaluated every branch; oneOf stops at its second passing branch.
+    if (n === 0 && ++passing === 2) break
   }
   return errors
 }

@@ -453,23 +453,29 @@ t.test('createEmbeddingPool over HTTP', async (t) => {
   t.equal(await ollama.available(), true)
   t.equal(probes(), 1, 'the answer is reused within its TTL')
 
-  const slow = createEmbeddingPool({ ...baseCfg, provider: 'ollama', ollamaUrl: `${base}/slow`, model: 'm', timeoutMs: 150, availabilityTimeoutMs: 100 })
+  // One worker each from here on: a worker starts in ~0.6 s under tsx, and these check behaviour, not spread.
+  const one = { size: 1 }
+  const slow = createEmbeddingPool(
+    { ...baseCfg, provider: 'ollama', ollamaUrl: `${base}/slow`, model: 'm', timeoutMs: 150, availabilityTimeoutMs: 100 },
+    undefined,
+    one,
+  )
   t.teardown(() => slow.close())
   t.equal((await errorOf(slow.embed(['a']))).code, 'EMBEDDING_TIMEOUT', 'the provider timeout, not the worker timeout')
   t.equal(await slow.available(), false)
 
-  const failing = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: `${base}/fail`, model: 'm' })
+  const failing = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: `${base}/fail`, model: 'm' }, undefined, one)
   t.teardown(() => failing.close())
   const http = await errorOf(failing.embed(['a']))
   t.equal(http.code, 'EMBEDDING_HTTP', 'codes cross the thread boundary')
   t.match(http.message, /HTTP 500/)
 
-  const wrongDim = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: base, apiKey: 'test-key', model: 'wrong-dim' })
+  const wrongDim = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: base, apiKey: 'test-key', model: 'wrong-dim' }, undefined, one)
   t.teardown(() => wrongDim.close())
   t.equal((await errorOf(wrongDim.embed(['a']))).code, 'EMBEDDING_BAD_RESPONSE')
   t.equal(await wrongDim.available(), false)
 
-  const openai = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: base, apiKey: 'test-key', model: 'listed-model' })
+  const openai = createEmbeddingPool({ ...baseCfg, provider: 'openai', url: base, apiKey: 'test-key', model: 'listed-model' }, undefined, one)
   t.teardown(() => openai.close())
   t.same(await openai.embed(['z']), [fakeVector('z')])
   t.equal(await openai.available(), true)
