@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../server/config.js'
 import type { McpLayer, RequestContext } from '../server/mcp.js'
-import type { EmbedScheduler, Log } from '../server/tools/define.js'
+import type { EmbedScheduler, Embedder, Log } from '../server/tools/define.js'
 import type { Store } from '../store/index.js'
 import { resolveOwner } from './auth.js'
 import { jsonRpcError, mapBodyError } from './json-rpc.js'
@@ -17,12 +17,13 @@ export interface McpRouteOptions {
   readonly layer: McpLayer
   readonly getStore: () => Promise<Store>
   readonly embed: EmbedScheduler
+  readonly embedder: Embedder | undefined
 }
 
 const NOT_POST = ['GET', 'HEAD', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'] as const
 
 export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Promise<void> {
-  const { config, layer, getStore, embed } = opts
+  const { config, layer, getStore, embed, embedder } = opts
   const refuse = originCheck(config)
   // Only JSON is accepted here; without this Fastify would parse text/plain and the SDK would see a string.
   app.removeContentTypeParser('text/plain')
@@ -56,7 +57,7 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
     const ctx: RequestContext = {
       owner: request.ownerId,
       log,
-      toolContext: async () => ({ owner: request.ownerId, log, store: await getStore(), embed }),
+      toolContext: async () => ({ owner: request.ownerId, log, store: await getStore(), embed, embedder }),
     }
     reply.hijack()
     try {

@@ -12,7 +12,7 @@ import type { Config } from './config.js'
 import { INSTRUCTIONS } from './instructions.js'
 import { createMcpLayer } from './mcp.js'
 import { buildSurface } from './surface.js'
-import type { EmbedScheduler } from './tools/define.js'
+import type { EmbedScheduler, Embedder } from './tools/define.js'
 import { productVersion } from './version.js'
 
 /** 4 MiB, the SDK's own limit, which it does not apply to a body it is handed already parsed. */
@@ -24,6 +24,8 @@ export interface AppDeps {
   /** The store provider; defaults to the process-wide lazy singleton. */
   readonly getStore?: () => Promise<Store>
   readonly embed?: EmbedScheduler
+  /** The embedding provider (worker pool); undefined when none is configured. */
+  readonly embedder?: Embedder
 }
 
 const NO_EMBEDDING: EmbedScheduler = { schedule: () => undefined }
@@ -54,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (scope) => {
       await scope.register(healthRoutes, { version, startedAt, getStore })
-      await scope.register(mcpRoutes, { config, layer, getStore, embed })
+      await scope.register(mcpRoutes, { config, layer, getStore, embed, embedder: deps.embedder })
     },
     { prefix: config.mountPath },
   )

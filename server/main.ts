@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const background: Background = await startBackground({ config, log, store })
-  const app = await buildApp({ config, logger: log, getStore: () => getStore(storeOptions), embed: background.embed })
+  const app = await buildApp({ config, logger: log, getStore: () => getStore(storeOptions), embed: background.embed, embedder: background.embeddings })
   await app.listen({ host: config.host, port: config.port })
   const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
   log.info(

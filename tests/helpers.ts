@@ -15,7 +15,7 @@ import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../server/app.js'
 import { loadConfig, type Config } from '../server/config.js'
-import type { EmbedScheduler } from '../server/tools/define.js'
+import type { EmbedScheduler, Embedder } from '../server/tools/define.js'
 import { Store } from '../store/index.js'
 
 export type Backend = 'pglite' | 'postgres'
@@ -101,12 +101,12 @@ export interface TestServer {
  */
 export async function startServer(
   tt: Test,
-  opts: { backend: Backend; owner?: string; env?: Record<string, string>; embed?: EmbedScheduler; logger?: Logger; store?: Store },
+  opts: { backend: Backend; owner?: string; env?: Record<string, string>; embed?: EmbedScheduler; embedder?: Embedder; logger?: Logger; store?: Store },
 ): Promise<TestServer> {
   const store = opts.store ?? (await sharedStore(opts.backend))
   const owner = opts.owner ?? uniqueOwner()
   const config = testConfig({ AWARENESS_DEFAULT_OWNER: owner, ...opts.env })
-  const app = await buildApp({ config, logger: opts.logger ?? silentLogger(), getStore: async () => store, embed: opts.embed })
+  const app = await buildApp({ config, logger: opts.logger ?? silentLogger(), getStore: async () => store, embed: opts.embed, embedder: opts.embedder })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   const server = { url: `http://127.0.0.1:${port}${config.mountPath}/mcp`, owner, store, app, close: () => app.close() }

@@ -12,6 +12,14 @@ export interface EmbedScheduler {
   schedule(owner: string, entryId: string): void
 }
 
+/** Embedding provider access for search and backfill; computed in worker threads. */
+export interface Embedder {
+  readonly modelName: string
+  readonly dimensions: number
+  embed(texts: string[]): Promise<number[][]>
+  available(): Promise<boolean>
+}
+
 /** The logging a handler may do (pino's methods; Fastify's request logger satisfies it too). */
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
 
@@ -21,6 +29,8 @@ export interface ToolContext {
   readonly log: Log
   readonly store: Store
   readonly embed: EmbedScheduler
+  /** The configured embedding provider, or undefined when none is configured (search is then lexical). */
+  readonly embedder: Embedder | undefined
   /** Sends a progress notification when the caller asked for progress (a progress token); no-op otherwise. */
   readonly progress: (progress: number, total?: number, message?: string) => Promise<void>
 }

@@ -1,0 +1,6 @@
+/**
+ * (placeholder: filled by its domain's issue)
+ */
+import type { AnyTool } from './define.js'
+
+export const RECORD_TOOLS: AnyTool[] = []
