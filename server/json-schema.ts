@@ -1,7 +1,8 @@
 /**
  * JSON Schema Draft 2020-12 for schema entries and records (mcp-surface.md §4.4): meta-validation of a
  * schema body, record validation in the §4.4.3 error format, content normalisation [D10] and the
- * logical-key split. Pure: no I/O, no store, no globals beyond the validator cache.
+ * logical-key split. No store, no I/O beyond loading ajv's bundled meta-schemas once; the only state
+ * is the validator cache.
  */
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -97,21 +98,13 @@ export function checkSchema(schema: unknown): SchemaCheckResult {
  * (enum, pattern, …) over a shape complaint (type) over a combinator's summary (anyOf).
  */
 function pickMetaError(errors: readonly ErrorObject[]): ErrorObject | undefined {
-  const rank = (e: ErrorObject): number =>
-    e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if' ? 2 : e.keyword === 'type' ? 1 : 0
+  const depth = (e: ErrorObject): number => (e.instancePath === '' ? 0 : e.instancePath.split('/').length)
+  const rank = (e: ErrorObject): number => (['anyOf', 'oneOf', 'if'].includes(e.keyword) ? 2 : e.keyword === 'type' ? 1 : 0)
   let best: ErrorObject | undefined
   for (const e of errors) {
-    if (!best) best = e
-    else {
-      const depth = pointerDepth(e.instancePath) - pointerDepth(best.instancePath)
-      if (depth > 0 || (depth === 0 && rank(e) < rank(best))) best = e
-    }
+    if (!best || depth(e) > depth(best) || (depth(e) === depth(best) && rank(e) < rank(best))) best = e
   }
   return best
-}
-
-function pointerDepth(pointer: string): number {
-  return pointer === '' ? 0 : pointer.split('/').length
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,35 +196,26 @@ export function validateRecord(schema: object, content: unknown): RecordValidati
     throw new ToolError('validation_error', `The validator failed: ${err instanceof Error ? err.message : String(err)}`)
   }
 
-  const kept = topLevelErrors(compiled, raw)
   const errors: RecordValidationError[] = []
-  const merged = new Map<string, { error: RecordValidationError; names: string[] }>()
-  for (const e of kept) {
-    const error: RecordValidationError = {
-      path: toJsonPath(content, e.instancePath),
-      message: '',
-      validator: keywordOf(e),
-      schema_path: schemaLocation(compiled, e),
-    }
+  const extras = new Map<string, { error: RecordValidationError; names: string[] }>()
+  for (const e of topLevelErrors(compiled, raw)) {
+    const path = toJsonPath(content, e.instancePath)
+    const error = { path, message: describe(e), validator: keywordOf(e), schema_path: schemaLocation(compiled, e) }
     const name = extraPropertyName(e)
-    if (name !== undefined) {
-      // One error per keyword and location, listing every offending property.
-      const k = `${error.path}\u0000${error.schema_path}`
-      const group = merged.get(k)
-      if (group) {
-        group.names.push(name)
-        continue
-      }
-      merged.set(k, { error, names: [name] })
-    } else {
-      error.message = describe(e)
+    if (name === undefined) {
+      errors.push(error)
+      continue
     }
-    errors.push(error)
+    // One error per keyword and location, naming every offending property.
+    const group = extras.get(`${path}\u0000${error.schema_path}`)
+    if (group) group.names.push(name)
+    else {
+      extras.set(`${path}\u0000${error.schema_path}`, { error, names: [name] })
+      errors.push(error)
+    }
   }
-  for (const { error, names } of merged.values()) {
-    const list = names.map((n) => JSON.stringify(n)).join(', ')
-    error.message =
-      names.length === 1 ? `property ${list} is not allowed` : `properties ${list} are not allowed`
+  for (const { error, names } of extras.values()) {
+    if (names.length > 1) error.message = `properties ${names.map((n) => show(n)).join(', ')} are not allowed`
   }
 
   errors.sort((a, b) => compareCodePoints(a.path, b.path)) // Array.prototype.sort is stable
@@ -368,11 +352,8 @@ function keywordOf(e: ErrorObject): string {
 }
 
 function extraPropertyName(e: ErrorObject): string | undefined {
-  if (e.keyword === 'additionalProperties') return String(e.params.additionalProperty)
-  if (e.keyword === 'unevaluatedProperties' && 'unevaluatedProperty' in e.params) {
-    return String(e.params.unevaluatedProperty)
-  }
-  return undefined
+  const name: unknown = e.keyword === 'additionalProperties' ? e.params.additionalProperty : e.params.unevaluatedProperty
+  return typeof name === 'string' && e.keyword.endsWith('Properties') ? name : undefined
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -395,17 +376,15 @@ function toJsonPath(content: unknown, pointer: string): string {
   return path
 }
 
+/** Code-point order (plain `<` compares UTF-16 units, which misplaces astral characters). */
 function compareCodePoints(a: string, b: string): number {
-  if (a === b) return 0
-  const ia = a[Symbol.iterator]()
-  const ib = b[Symbol.iterator]()
-  for (;;) {
-    const ca = ia.next()
-    const cb = ib.next()
-    if (ca.done || cb.done) return ca.done ? (cb.done ? 0 : -1) : 1
-    const diff = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0)
-    if (diff !== 0) return diff
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const x = a.codePointAt(i) ?? 0
+    const y = b.codePointAt(i) ?? 0
+    if (x !== y) return x - y
+    if (x > 0xffff) i++
   }
+  return a.length - b.length
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,101 +415,57 @@ function list(values: unknown, max = 10): string {
 
 const COMPARISON: Record<string, string> = { '>=': 'at least', '>': 'greater than', '<=': 'at most', '<': 'less than' }
 
+type Params = Record<string, unknown>
+type Describe = (value: string, p: Params, e: ErrorObject) => string
+
+function containsCount(p: Params): string {
+  if (p.maxContains === undefined) return `at least ${show(p.minContains ?? 1)}`
+  if (p.minContains === 0) return `at most ${show(p.maxContains)}`
+  return `between ${show(p.minContains)} and ${show(p.maxContains)}`
+}
+
+const limit: Describe = (v, p) => `${v} must be ${COMPARISON[String(p.comparison)] ?? String(p.comparison)} ${show(p.limit)}`
+const MESSAGES: Record<string, Describe> = {
+  type: (v, p, e) => `expected ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}, got ${jsonType(e.data)} ${v}`,
+  required: (_, p) => `missing required property ${show(p.missingProperty)}`,
+  dependentRequired: (_, p) => `property ${show(p.missingProperty)} is required when ${show(p.property)} is present`,
+  enum: (v, p) => `${v} is not one of ${list(p.allowedValues)}`,
+  const: (v, p) => `${v} is not the required value ${show(p.allowedValue)}`,
+  minimum: limit,
+  maximum: limit,
+  exclusiveMinimum: limit,
+  exclusiveMaximum: limit,
+  multipleOf: (v, p) => `${v} is not a multiple of ${show(p.multipleOf)}`,
+  minLength: (v, p) => `${v} is shorter than ${show(p.limit)} characters`,
+  maxLength: (v, p) => `${v} is longer than ${show(p.limit)} characters`,
+  pattern: (v, p) => `${v} does not match the pattern ${show(p.pattern)}`,
+  format: (v, p) =>
+    p.format === 'regex' ? `${v} is not a valid regular expression` : `${v} is not in the ${String(p.format)} format`,
+  minItems: (_, p) => `the array must have at least ${show(p.limit)} items`,
+  maxItems: (_, p) => `the array must have at most ${show(p.limit)} items`,
+  items: (_, p) => `the array must have at most ${show(p.limit)} items`,
+  unevaluatedItems: (_, p) => `the array must have at most ${show(p.len)} items`,
+  uniqueItems: (_, p) => `items ${Math.min(Number(p.i), Number(p.j))} and ${Math.max(Number(p.i), Number(p.j))} are equal; items must be unique`,
+  minProperties: (_, p) => `the object must have at least ${show(p.limit)} properties`,
+  maxProperties: (_, p) => `the object must have at most ${show(p.limit)} properties`,
+  contains: (_, p) => `the array must have ${containsCount(p)} items matching the contains schema`,
+  anyOf: (v) => `${v} does not match any of the allowed schemas (anyOf)`,
+  oneOf: (v, p) =>
+    Array.isArray(p.passingSchemas)
+      ? `${v} matches more than one schema in oneOf (indexes ${p.passingSchemas.join(', ')})`
+      : `${v} does not match any schema in oneOf`,
+  not: (v) => `${v} matches the schema under not`,
+  'false schema': (v) => `${v} is not allowed here`,
+  additionalProperties: (_, p) => `property ${show(p.additionalProperty)} is not allowed`,
+  unevaluatedProperties: (_, p) => `property ${show(p.unevaluatedProperty)} is not allowed`,
+}
+
+/** Our own wording for one ajv error; inside propertyNames the value is the property's name. */
 function describe(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>
-  const value = show(e.data)
-  const prefix = e.propertyName !== undefined ? `property name ${show(e.propertyName)}: ` : ''
-  let text: string
-  switch (e.keyword) {
-    case 'type': {
-      const types = Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)
-      text = `expected ${types}, got ${jsonType(e.data)} ${value}`
-      break
-    }
-    case 'required':
-      text = `missing required property ${show(p.missingProperty)}`
-      break
-    case 'dependentRequired':
-      text = `property ${show(p.missingProperty)} is required when ${show(p.property)} is present`
-      break
-    case 'enum':
-      text = `${value} is not one of ${list(p.allowedValues)}`
-      break
-    case 'const':
-      text = `${value} is not the required value ${show(p.allowedValue)}`
-      break
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      text = `${value} must be ${COMPARISON[String(p.comparison)] ?? String(p.comparison)} ${show(p.limit)}`
-      break
-    case 'multipleOf':
-      text = `${value} is not a multiple of ${show(p.multipleOf)}`
-      break
-    case 'minLength':
-    case 'maxLength':
-      text = `${value} is ${e.keyword === 'minLength' ? 'shorter than' : 'longer than'} ${show(p.limit)} characters`
-      break
-    case 'pattern':
-      text = `${value} does not match the pattern ${show(p.pattern)}`
-      break
-    case 'format':
-      text =
-        p.format === 'regex'
-          ? `${value} is not a valid regular expression`
-          : `${value} is not in the ${String(p.format)} format`
-      break
-    case 'minItems':
-    case 'maxItems':
-      text = `the array must have ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${show(p.limit)} items`
-      break
-    case 'items':
-    case 'unevaluatedItems':
-      text = `the array must have at most ${show(p.limit ?? p.len)} items`
-      break
-    case 'uniqueItems': {
-      const [first, second] = [Number(p.i), Number(p.j)].sort((a, b) => a - b)
-      text = `items ${first} and ${second} are equal; items must be unique`
-      break
-    }
-    case 'minProperties':
-    case 'maxProperties':
-      text = `the object must have ${e.keyword === 'minProperties' ? 'at least' : 'at most'} ${show(p.limit)} properties`
-      break
-    case 'contains': {
-      const min = show(p.minContains ?? 1)
-      const count =
-        p.maxContains === undefined
-          ? `at least ${min}`
-          : p.minContains === 0
-            ? `at most ${show(p.maxContains)}`
-            : `between ${min} and ${show(p.maxContains)}`
-      text = `the array must have ${count} items matching the contains schema`
-      break
-    }
-    case 'anyOf':
-      text = `${value} does not match any of the allowed schemas (anyOf)`
-      break
-    case 'oneOf':
-      text = Array.isArray(p.passingSchemas)
-        ? `${value} matches more than one schema in oneOf (indexes ${p.passingSchemas.join(', ')})`
-        : `${value} does not match any schema in oneOf`
-      break
-    case 'not':
-      text = `${value} matches the schema under not`
-      break
-    case 'false schema':
-      text = `${value} is not allowed here`
-      break
-    case 'additionalProperties':
-    case 'unevaluatedProperties':
-      text = `property ${show(p.additionalProperty ?? p.unevaluatedProperty)} is not allowed`
-      break
-    default:
-      text = `${value} fails ${e.keyword}${e.message ? `: ${e.message}` : ''}`
-  }
-  return prefix + text
+  const value = e.propertyName !== undefined ? `property name ${show(e.propertyName)}` : show(e.data)
+  return Object.hasOwn(MESSAGES, e.keyword)
+    ? MESSAGES[e.keyword](value, e.params as Params, e)
+    : `${value} fails ${e.keyword}${e.message ? `: ${e.message}` : ''}`
 }
 
 // ---------------------------------------------------------------------------------------------

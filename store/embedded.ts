@@ -5,7 +5,8 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { siblingModule, spawnWorker } from '../workers/spawn.js'
+import { Worker } from 'node:worker_threads'
+import { spawnableUrl, workerUrl } from '../workers/worker-url.js'
 import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from './embedded-worker.js'
 
 const START_TIMEOUT_MS = 60_000
@@ -56,7 +57,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> 
     release()
   }
   const data: EmbeddedWorkerData = { dataDir: inMemory ? dataDir : resolve(dataDir, 'pglite'), socketPath }
-  const worker = spawnWorker(siblingModule('embedded-worker', import.meta.url), { workerData: data })
+  const worker = new Worker(spawnableUrl(workerUrl('embedded-worker', import.meta.url)), { workerData: data })
   try {
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error('The embedded database did not start within 60 s')), START_TIMEOUT_MS)

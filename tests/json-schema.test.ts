@@ -338,3 +338,13 @@ t.test('the cache does not leak one schema into another', async (t) => {
   const c = { $id: 'https://example.com/other', $ref: 'https://example.com/album' }
   t.throws(() => validateRecord(c, {}), { code: 'validation_error' })
 })
+
+t.test('propertyNames failures name the property, at the object', async (t) => {
+  const schema = { type: 'object', propertyNames: { pattern: '^[a-z]+$' } }
+  const errors = failures(validateRecord(schema, { ok: 1, 'Not OK': 2 }))
+  t.same(
+    errors.map((e) => [e.path, e.validator, e.schema_path]),
+    [['$', 'pattern', '/propertyNames/pattern']],
+  )
+  t.match(errors[0].message, /"Not OK"/)
+})

@@ -70,6 +70,16 @@ export async function getLiveEntryForUpdate(tx: Tx, owner: string, id: string): 
   return row ? toEntry(row) : undefined
 }
 
+/** The live entry holding (source, logical_key), other than `exceptId`: the holder a key conflict names. */
+export async function findLiveByKey(tx: Tx, owner: string, source: string, logicalKey: string, exceptId?: string): Promise<{ id: string; type: string } | undefined> {
+  const except = exceptId === undefined ? tx`` : tx`AND id <> ${exceptId}`
+  const [row] = await tx`
+    SELECT id, type FROM entries
+    WHERE owner_id = ${owner} AND source = ${source} AND logical_key = ${logicalKey} AND deleted IS NULL ${except}
+    LIMIT 1`
+  return row ? { id: row.id as string, type: row.type as string } : undefined
+}
+
 export interface KnowledgeFilter {
   types: readonly string[]
   source?: string
