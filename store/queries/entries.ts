@@ -18,6 +18,15 @@ export interface NewEntry {
   language?: string
 }
 
+/**
+ * Longest `source` or `logical_key` (UTF-8 bytes) a write may store. Both sit in B-tree indexes, whose
+ * entries must fit a third of a page (2,704 bytes) next to the owner id: two of these plus a long owner id
+ * stay under it even when the text does not compress. Longer values would fail inside the database.
+ */
+export const MAX_KEY_BYTES = 1024
+
+export const keyBytes = (text: string): number => Buffer.byteLength(text, 'utf8')
+
 /** A SQL fragment built with the transaction's tag. */
 export type Fragment = ReturnType<Tx['unsafe']>
 

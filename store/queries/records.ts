@@ -45,7 +45,7 @@ export async function countRecordsReferencing(
   ref: { family: string; version: string },
   exclude: string[] = [],
 ): Promise<{ count: number; ids: string[] }> {
-  const excluded = exclude.length === 0 ? tx`` : tx`AND id NOT IN ${tx(exclude)}`
+  const excluded = exclude.length === 0 ? tx`` : tx`AND id <> ALL(${tx.array(exclude)}::text[])`
   const rows = await tx`
     SELECT id, count(*) OVER ()::int AS total FROM entries
     WHERE owner_id = ${owner} AND type = 'record' AND deleted IS NULL

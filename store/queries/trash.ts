@@ -62,22 +62,22 @@ export async function softDeleteById(tx: Tx, owner: string, id: string, now = ne
 /** Trashes the given live entries (already locked by `lockLive`); returns how many changed. */
 export async function softDeleteByIds(tx: Tx, owner: string, ids: string[], now = new Date()): Promise<number> {
   if (ids.length === 0) return 0
-  const rows = await tx`UPDATE entries SET ${trashAssignments(tx, now)} WHERE owner_id = ${owner} AND deleted IS NULL AND id IN ${tx(ids)} RETURNING id`
+  const rows = await tx`UPDATE entries SET ${trashAssignments(tx, now)} WHERE owner_id = ${owner} AND deleted IS NULL AND id = ANY(${tx.array(ids)}::text[]) RETURNING id`
   return rows.length
 }
 
 const RESTORE = `deleted = NULL, expires = (data->>'_original_expires')::timestamptz, data = data - '_original_expires'`
 
-/** Restores one trashed entry of the owner; false when there was none. Raises the unique violation on a held key. */
-export async function restoreById(tx: Tx, owner: string, id: string): Promise<boolean> {
-  const rows = await tx`UPDATE entries SET ${tx.unsafe(RESTORE)} WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id = ${id} RETURNING id`
-  return rows.length === 1
-}
-
 export interface TrashedKey {
   id: string
   source: string
   logicalKey: string
+}
+
+/** The owner's trashed entry with this id, locked; undefined when it is not in the owner's trash. */
+export async function lockTrashedById(tx: Tx, owner: string, id: string): Promise<{ id: string; source: string; logicalKey: string | null } | undefined> {
+  const [row] = await tx`SELECT id, source, logical_key FROM entries WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id = ${id} FOR UPDATE`
+  return row ? { id: row.id as string, source: row.source as string, logicalKey: (row.logical_key as string | null) ?? null } : undefined
 }
 
 /** Locks the trashed entries carrying every tag, returning the keyed ones (the only ones that can conflict). */
@@ -93,7 +93,7 @@ export async function lockTrashedByTags(tx: Tx, owner: string, tags: string[]): 
 /** Restores the given trashed entries in one statement (all or nothing); returns how many changed. */
 export async function restoreByIds(tx: Tx, owner: string, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0
-  const rows = await tx`UPDATE entries SET ${tx.unsafe(RESTORE)} WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id IN ${tx(ids)} RETURNING id`
+  const rows = await tx`UPDATE entries SET ${tx.unsafe(RESTORE)} WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id = ANY(${tx.array(ids)}::text[]) RETURNING id`
   return rows.length
 }
 
