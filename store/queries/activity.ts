@@ -173,7 +173,7 @@ export async function queryActivity(tx: Tx, owner: string, f: EventFilter, limit
  * With `since`, only reads at or after it count, so an entry read only earlier is unread again.
  */
 export async function queryUnread(tx: Tx, owner: string, since: Date | undefined, limit: number): Promise<Entry[]> {
-  const readFilter = since === undefined ? tx`` : tx`AND r."timestamp" >= r."timestamp"`
+  const readFilter = since === undefined ? tx`` : tx`AND r."timestamp" >= ${since}`
   const rows = await tx`
     SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries e
     WHERE e.owner_id = ${owner} AND e.deleted IS NULL
