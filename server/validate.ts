@@ -37,8 +37,13 @@ function build<T>(inner: z.ZodType<T>, json: Record<string, unknown>, descriptio
   return { zod, json: { ...json, description }, required }
 }
 
+/** PostgreSQL cannot store U+0000 in text or JSONB; refusing it here keeps the answer a clean invalid_parameter. */
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)'
+const text = () => z.string().refine((s) => !s.includes('\u0000'), NUL_MESSAGE)
+const noNulJson = (v: unknown) => v === undefined || !JSON.stringify(v).includes('\\u0000')
+
 export const param = {
-  string: (description: string, required = false) => build(z.string(), { type: 'string' }, description, required),
+  string: (description: string, required = false) => build(text(), { type: 'string' }, description, required),
   integer: (description: string, required = false) =>
     build(z.number().int(), { type: 'integer' }, description, required, (v) =>
       typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v,
@@ -46,17 +51,17 @@ export const param = {
   boolean: (description: string, required = false) =>
     build(z.boolean(), { type: 'boolean' }, description, required, (v) => (v === 'true' ? true : v === 'false' ? false : v)),
   tags: (description: string, required = false) =>
-    build(z.array(z.string()), { type: 'array', items: { type: 'string' } }, description, required, (v) => parseJsonText(v, 'array')),
+    build(z.array(text()), { type: 'array', items: { type: 'string' } }, description, required, (v) => parseJsonText(v, 'array')),
   object: (description: string, required = false) =>
-    build(z.record(z.string(), z.unknown()), { type: 'object' }, description, required, (v) => parseJsonText(v, 'object')),
+    build(z.record(z.string(), z.unknown()).refine(noNulJson, NUL_MESSAGE), { type: 'object' }, description, required, (v) => parseJsonText(v, 'object')),
   /** Note content: a string, or a JSON object/array (stored as its JSON text by the tools). */
   content: (description: string, required = false) =>
-    build(z.union([z.string(), z.array(z.unknown()), z.record(z.string(), z.unknown())]), { type: ['string', 'object', 'array'] }, description, required),
+    build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).refine(noNulJson, NUL_MESSAGE), { type: ['string', 'object', 'array'] }, description, required),
   /** Any JSON value, including null (record content): null is a value here, not "omitted". */
-  anyValue: (description: string): Param<unknown> => ({ zod: z.unknown(), json: { description }, required: true }),
+  anyValue: (description: string): Param<unknown> => ({ zod: z.unknown().refine(noNulJson, NUL_MESSAGE), json: { description }, required: true }),
   /** `include_history`: a string, or a boolean accepted as its string form. */
   stringOrBoolean: (description: string) =>
-    build(z.string(), { type: ['string', 'boolean'] }, description, false, (v) => (typeof v === 'boolean' ? String(v) : v)),
+    build(text(), { type: ['string', 'boolean'] }, description, false, (v) => (typeof v === 'boolean' ? String(v) : v)),
 }
 
 export interface ParamSchema<S extends Record<string, Param>> {
