@@ -73,8 +73,9 @@ export class Store {
   withOwner<T>(owner: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (owner === '') return Promise.reject(new Error('An owner id is required'))
     return this.sql.begin(async (tx) => {
-      if (this.rlsRole) await tx`SET LOCAL ROLE awareness_rls`
-      await tx`SELECT set_config('app.current_user', ${owner}, true)`
+      // One round trip for both: set_config('role', …, true) is SET LOCAL ROLE.
+      if (this.rlsRole) await tx`SELECT set_config('role', 'awareness_rls', true), set_config('app.current_user', ${owner}, true)`
+      else await tx`SELECT set_config('app.current_user', ${owner}, true)`
       return fn(tx)
     }) as Promise<T>
   }
