@@ -4,9 +4,18 @@
  */
 import type { Tx } from '../store.js'
 import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
+import { lockKey } from './alerts.js'
 
 /** The reserved owner of operator-seeded schemas, readable by every owner for resolution only. */
 export const SYSTEM_OWNER = '_system'
+
+/**
+ * Serialises everything that can make a schema version live for the owner (registration, restore): the
+ * unique index covers one source only, while D8 allows one live schema per family:version across sources.
+ */
+export async function lockSchemaKey(tx: Tx, owner: string, logicalKey: string): Promise<void> {
+  await lockKey(tx, `schema:${owner}:${logicalKey}`)
+}
 
 /**
  * The caller's live schema with this `family:version` key (any source), locked FOR SHARE: a delete of that

@@ -70,24 +70,30 @@ const RESTORE = `deleted = NULL, expires = (data->>'_original_expires')::timesta
 
 export interface TrashedKey {
   id: string
+  type: string
   source: string
   logicalKey: string
 }
 
-/** The owner's trashed entry with this id, locked; undefined when it is not in the owner's trash. */
-export async function lockTrashedById(tx: Tx, owner: string, id: string): Promise<{ id: string; source: string; logicalKey: string | null } | undefined> {
-  const [row] = await tx`SELECT id, source, logical_key FROM entries WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id = ${id} FOR UPDATE`
-  return row ? { id: row.id as string, source: row.source as string, logicalKey: (row.logical_key as string | null) ?? null } : undefined
+function keyedRows(rows: readonly Record<string, unknown>[]): TrashedKey[] {
+  return rows
+    .filter((r) => r.logical_key !== null)
+    .map((r) => ({ id: r.id as string, type: r.type as string, source: r.source as string, logicalKey: r.logical_key as string }))
+}
+
+/** Locks the owner's trashed entry with this id; undefined when it is not in the owner's trash. */
+export async function lockTrashedById(tx: Tx, owner: string, id: string): Promise<{ ids: string[]; keyed: TrashedKey[] } | undefined> {
+  const rows = await tx`SELECT id, type, source, logical_key FROM entries WHERE owner_id = ${owner} AND deleted IS NOT NULL AND id = ${id} FOR UPDATE`
+  return rows.length === 0 ? undefined : { ids: [id], keyed: keyedRows(rows) }
 }
 
 /** Locks the trashed entries carrying every tag, returning the keyed ones (the only ones that can conflict). */
 export async function lockTrashedByTags(tx: Tx, owner: string, tags: string[]): Promise<{ ids: string[]; keyed: TrashedKey[] }> {
   const rows = await tx`
-    SELECT id, source, logical_key FROM entries
+    SELECT id, type, source, logical_key FROM entries
     WHERE owner_id = ${owner} AND deleted IS NOT NULL AND tags @> ${tx.json(tags)}
     ORDER BY id FOR UPDATE`
-  const keyed = rows.filter((r) => r.logical_key !== null).map((r) => ({ id: r.id as string, source: r.source as string, logicalKey: r.logical_key as string }))
-  return { ids: rows.map((r) => r.id as string), keyed }
+  return { ids: rows.map((r) => r.id as string), keyed: keyedRows(rows) }
 }
 
 /** Restores the given trashed entries in one statement (all or nothing); returns how many changed. */
@@ -109,24 +115,29 @@ export async function getDeleted(tx: Tx, owner: string, since: Date | undefined,
 }
 
 /**
- * Why restoring these keyed entries would break the one-live-entry-per-(source, logical_key) rule: a live
- * holder of one of their keys, or two of them sharing a key. Undefined when restoring them is safe.
+ * Why restoring these keyed entries would break a uniqueness rule: one live entry per (source,
+ * logical_key), and one live schema per family:version whatever its source (D8). Names a live holder of one
+ * of their keys, or two of them sharing a key; undefined when restoring them is safe.
  */
 export async function findRestoreConflict(tx: Tx, owner: string, keyed: TrashedKey[]): Promise<{ entry: TrashedKey; existingId: string } | undefined> {
   if (keyed.length === 0) return undefined
   const [holder] = await tx`
     SELECT e.id, k.ord FROM entries e
-    JOIN unnest(${tx.array(keyed.map((k) => k.source))}::text[], ${tx.array(keyed.map((k) => k.logicalKey))}::text[]) WITH ORDINALITY AS k(source, key, ord)
-      ON e.source = k.source AND e.logical_key = k.key
+    JOIN unnest(${tx.array(keyed.map((k) => k.source))}::text[], ${tx.array(keyed.map((k) => k.logicalKey))}::text[],
+                ${tx.array(keyed.map((k) => k.type))}::text[]) WITH ORDINALITY AS k(source, key, type, ord)
+      ON e.logical_key = k.key AND (e.source = k.source OR (k.type = 'schema' AND e.type = 'schema'))
     WHERE e.owner_id = ${owner} AND e.deleted IS NULL
     ORDER BY k.ord LIMIT 1`
   if (holder) return { entry: keyed[Number(holder.ord) - 1], existingId: holder.id as string }
   const seen = new Map<string, string>()
   for (const k of keyed) {
-    const slot = JSON.stringify([k.source, k.logicalKey])
-    const other = seen.get(slot)
-    if (other !== undefined) return { entry: k, existingId: other }
-    seen.set(slot, k.id)
+    const slots = [JSON.stringify(['key', k.source, k.logicalKey])]
+    if (k.type === 'schema') slots.push(JSON.stringify(['schema', k.logicalKey]))
+    for (const slot of slots) {
+      const other = seen.get(slot)
+      if (other !== undefined) return { entry: k, existingId: other }
+    }
+    for (const slot of slots) seen.set(slot, k.id)
   }
   return undefined
 }
