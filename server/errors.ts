@@ -71,9 +71,13 @@ const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P']
 export function internalError(cause: unknown): ToolError {
   const sqlstate = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined
   const transient = typeof sqlstate === 'string' && UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))
-  const message = transient
-    ? 'The database is unavailable right now; retry shortly.'
-    : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'
+  // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
+  const conflict = sqlstate === '40P01' || sqlstate === '40001'
+  const message = conflict
+    ? 'The change conflicted with a concurrent change and was not applied; retry it.'
+    : transient
+      ? 'The database is unavailable right now; retry shortly.'
+      : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'
   return new ToolError('internal_error', message)
 }
 

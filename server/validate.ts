@@ -6,6 +6,7 @@
  * faithful JSON Schema, so the advertised shape is written next to it instead of being derived.
  */
 import { z } from 'zod'
+import { MAX_KEY_BYTES } from '../store/queries/entries.js'
 import { invalidParameter } from './errors.js'
 
 export interface Param<T = unknown> {
@@ -57,8 +58,15 @@ export const param = {
   /** Note content: a string, or a JSON object/array (stored as its JSON text by the tools). */
   content: (description: string, required = false) =>
     build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).refine(noNulJson, NUL_MESSAGE), { type: ['string', 'object', 'array'] }, description, required),
-  /** Any JSON value, including null (record content): null is a value here, not "omitted". */
-  anyValue: (description: string): Param<unknown> => ({ zod: z.unknown().refine(noNulJson, NUL_MESSAGE), json: { description }, required: true }),
+  /** Any JSON value, including null (record content): null is a value here, not "omitted" — but it must be present. */
+  anyValue: (description: string): Param<unknown> => ({
+    zod: z.unknown().refine((v) => v !== undefined, 'required').refine(noNulJson, NUL_MESSAGE),
+    json: { description },
+    required: true,
+  }),
+  /** A string used as a key part (source, logical_key, alert_id…): indexed, so bounded to 1 KiB of UTF-8. */
+  key: (description: string, required = false) =>
+    build(text().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_KEY_BYTES, `is too long: at most ${MAX_KEY_BYTES} bytes (UTF-8)`), { type: 'string' }, description, required),
   /** `include_history`: a string, or a boolean accepted as its string form. */
   stringOrBoolean: (description: string) =>
     build(text(), { type: ['string', 'boolean'] }, description, false, (v) => (typeof v === 'boolean' ? String(v) : v)),

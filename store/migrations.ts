@@ -19,6 +19,13 @@ export interface Migration {
 
 const OWNER = `current_setting('app.current_user', true)`
 
+/**
+ * Characters of each text field that feed the full-text index. A tsvector is limited to 1 MiB, so a long
+ * text of distinct words would otherwise make the write itself fail; the first 100,000 characters of each
+ * field stay searchable word by word, the whole text stays stored and returned.
+ */
+const TSV_CHARS = 100_000
+
 async function run(tx: TransactionSql, statements: string[]): Promise<void> {
   for (const statement of statements) await tx.unsafe(statement)
 }
@@ -42,10 +49,10 @@ const core: Migration = {
         logical_key text,
         language regconfig NOT NULL DEFAULT 'simple',
         tsv tsvector GENERATED ALWAYS AS (
-          setweight(to_tsvector(language, coalesce(data->>'description', '')), 'A') ||
-          setweight(to_tsvector(language, coalesce(data->>'content', '')), 'B') ||
-          setweight(to_tsvector(language, coalesce(data->>'goal', '')), 'B') ||
-          setweight(to_tsvector(language, translate(tags::text, '[]"', '   ')), 'C')
+          setweight(to_tsvector(language, left(coalesce(data->>'description', ''), ${TSV_CHARS})), 'A') ||
+          setweight(to_tsvector(language, left(coalesce(data->>'content', ''), ${TSV_CHARS})), 'B') ||
+          setweight(to_tsvector(language, left(coalesce(data->>'goal', ''), ${TSV_CHARS})), 'B') ||
+          setweight(to_tsvector(language, left(translate(tags::text, '[]"', '   '), ${TSV_CHARS})), 'C')
         ) STORED
       )`,
       `CREATE INDEX idx_entries_owner ON entries (owner_id)`,

@@ -15,10 +15,7 @@ import { resolveWriteLanguage } from './write-language.js'
 import { checkKeyLength } from './writes.js'
 
 /** Record content: any JSON value, `null` included, but present (a missing argument is a schema-level failure). */
-function recordContent(description: string): Param<unknown> {
-  const base = param.anyValue(description)
-  return { ...base, zod: base.zod.refine((v) => v !== undefined, { message: 'required' }) }
-}
+const recordContent = (description: string): Param<unknown> => param.anyValue(description)
 
 /** Resolves `ref:version` for the caller (then `_system`), or fails with `schema_not_found`. */
 export async function resolveRecordSchema(tx: Tx, owner: string, ref: unknown, version: unknown): Promise<Entry> {

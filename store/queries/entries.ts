@@ -24,7 +24,6 @@ export interface NewEntry {
  * stay under it even when the text does not compress. Longer values would fail inside the database.
  */
 export const MAX_KEY_BYTES = 1024
-
 export const keyBytes = (text: string): number => Buffer.byteLength(text, 'utf8')
 
 /** A SQL fragment built with the transaction's tag. */
