@@ -8,6 +8,7 @@ import { buildApp } from './app.js'
 import { createLogger } from './logger.js'
 import { closeStore, getStore } from '../store/index.js'
 import { startBackground, type Background } from './background.js'
+import { Cleanup } from './cleanup.js'
 
 const GRACE_MS = 10_000
 
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const background: Background = await startBackground({ config, log, store })
+  const cleanup = new Cleanup(store, log)
+  cleanup.start()
+  void cleanup.run().catch((err: unknown) => log.error({ err }, 'cleanup failed'))
   const app = await buildApp({ config, logger: log, getStore: () => getStore(storeOptions), embed: background.embed, embedder: background.embeddings })
   await app.listen({ host: config.host, port: config.port })
   const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     void (async () => {
       // fastify.close() stops accepting and waits for in-flight requests (bounded by the grace timer).
       await app.close().catch((err: unknown) => log.error({ err }, 'closing the server failed'))
+      await cleanup.stop()
       await background.close().catch((err: unknown) => log.error({ err }, 'stopping workers failed'))
       await closeStore().catch((err: unknown) => log.error({ err }, 'closing the database failed'))
       log.info('stopped')
