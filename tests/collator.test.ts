@@ -1,5 +1,6 @@
 import t from 'tap'
 import {
+  ALERT_ID_MAX_CHARS,
   BRIEFING_BUDGET_CHARS,
   HEADLINE_MAX_CHARS,
   HIDDEN_LISTED_MAX,
@@ -406,6 +407,14 @@ t.test('the budget (decision 9)', async (t) => {
     const headline = b.sources.nas.headline ?? ''
     t.equal(Array.from(headline).length, HEADLINE_MAX_CHARS)
     t.ok(headline.endsWith('…'))
+  })
+
+  t.test(`alert ids are quoted at most ${ALERT_ID_MAX_CHARS} characters long`, async (t) => {
+    const long = 'i'.repeat(5000)
+    const b = collate({ statuses: [status('nas')], alerts: [alert('nas', long, 'warning', 'shown'), alert('nas', long, 'info', 'hidden one')], suppressions: [suppression('nas', {}, { tags: ['hidden'] })] })
+    t.equal(b.sources.nas.reason, `warning alert '${'i'.repeat(ALERT_ID_MAX_CHARS - 1)}…' (threshold)`)
+    t.equal(Array.from(b.evaluation.hidden?.[0].alert_id ?? '').length, ALERT_ID_MAX_CHARS)
+    t.ok(JSON.stringify(b).length < BRIEFING_BUDGET_CHARS)
   })
 
   t.test('50 ok sources collapse into a count', async (t) => {

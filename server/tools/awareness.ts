@@ -16,6 +16,7 @@ export const ALERT_LEVELS = ['critical', 'warning'] as const
 export const ALERT_TYPES = ['baseline', 'structural', 'threshold'] as const
 const DEFAULT_TTL_SEC = 120
 const DEFAULT_SUPPRESSION_MINUTES = 60
+const LATEST_EXPIRY = Date.UTC(9999, 11, 31)
 
 const nonEmpty = (o: Record<string, unknown> | undefined): o is Record<string, unknown> => o !== undefined && Object.keys(o).length > 0
 
@@ -27,7 +28,7 @@ export const reportStatus = defineTool({
     'If no new report arrives within ttl_sec seconds, the briefing shows the source as stale.' +
     STRUCTURED_NOTE,
   input: params({
-    source: param.string('The system reporting, e.g. "synology-nas". One current status per source.', true),
+    source: param.key('The system reporting, e.g. "synology-nas". One current status per source.', true),
     tags: param.tags('Tags for the status (an empty array is allowed).', true),
     metrics: param.object('Current measurements as a JSON object, stored as given (e.g. {"cpu": 45}).', true),
     inventory: param.object('Optional description of what the system contains or runs; stored only when non-empty.'),
@@ -51,7 +52,7 @@ export const reportAlert = defineTool({
     'Capture diagnostics at detection time — the evidence may be gone later. details and diagnostics keep their previous values when omitted.' +
     STRUCTURED_NOTE,
   input: params({
-    source: param.string('The system the alert is about.', true),
+    source: param.key('The system the alert is about.', true),
     tags: param.tags('Tags for the alert (an empty array is allowed).', true),
     alert_id: param.string('Stable identifier of this alert within the source, e.g. "disk-full".', true),
     level: param.string('"warning" or "critical".', true),
@@ -84,7 +85,7 @@ export const suppressAlert = defineTool({
     'level is the highest level silenced; with escalation_override (default true) an alert above that level still breaks through. get_alerts keeps listing silenced alerts.' +
     STRUCTURED_NOTE,
   input: params({
-    source: param.string('Source to silence; omitted means every source.'),
+    source: param.key('Source to silence; omitted means every source.'),
     tags: param.tags('Only alerts matching one of these tags (default: no tag restriction).'),
     metric: param.string('Only alerts about this metric.'),
     level: param.string('"warning" (default) or "critical": the highest level silenced.'),
@@ -99,7 +100,8 @@ export const suppressAlert = defineTool({
     if (minutes < 1) throw invalidParameter('duration_minutes', a.duration_minutes, `duration_minutes must be at least 1 (got ${minutes})`)
     const now = new Date()
     const expires = new Date(now.getTime() + minutes * 60_000)
-    if (Number.isNaN(expires.getTime())) throw invalidParameter('duration_minutes', a.duration_minutes, 'duration_minutes is too large')
+    // Expiries stay within four-digit years, which every client and the database read alike.
+    if (!(expires.getTime() <= LATEST_EXPIRY)) throw invalidParameter('duration_minutes', a.duration_minutes, 'duration_minutes is too large: the suppression would outlast the year 9999')
     const data = { metric: a.metric ?? null, suppress_level: level, escalation_override: a.escalation_override ?? true, reason: a.reason ?? '' }
     const entry = await ctx.store.withOwner(ctx.owner, (tx) => insertEntry(tx, ctx.owner, { type: 'suppression', source: a.source ?? '', tags: a.tags ?? [], data, expires }, now))
     return { status: 'ok', id: entry.id, expires: iso(entry.expires) }
