@@ -7,7 +7,7 @@ import type { Config } from '../server/config.js'
 import type { McpLayer, RequestContext } from '../server/mcp.js'
 import type { EmbedScheduler, Embedder, Log } from '../server/tools/define.js'
 import type { Store } from '../store/index.js'
-import { resolveOwner } from './auth.js'
+import type { GuardHook } from './auth.js'
 import { jsonRpcError, mapBodyError } from './json-rpc.js'
 import { originCheck } from './origin.js'
 import { logMcpRequest } from './request-log.js'
@@ -18,9 +18,13 @@ export interface McpRouteOptions {
   readonly getStore: () => Promise<Store>
   readonly embed: EmbedScheduler
   readonly embedder: Embedder | undefined
+  /** Authentication and the per-owner slot (routes/auth.ts); runs after the Origin check. */
+  readonly guard: GuardHook
 }
 
 const NOT_POST = ['GET', 'HEAD', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'] as const
+/** How long close() waits for running tool calls. */
+const DRAIN_MS = 10_000
 
 export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Promise<void> {
   const { config, layer, getStore, embed, embedder } = opts
@@ -36,7 +40,7 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
       return jsonRpcError(reply, 403, -32000, 'Forbidden: invalid Origin')
     }
   })
-  app.addHook('onRequest', resolveOwner(config))
+  app.addHook('onRequest', opts.guard)
 
   app.setErrorHandler((error: { code?: string }, request, reply) => {
     const mapped = mapBodyError(error.code)
@@ -52,6 +56,13 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
     handler: async (_request, reply) => jsonRpcError(reply.header('allow', 'POST'), 405, -32000, 'Method not allowed.'),
   })
 
+  // Handlers still running (also for clients that went away) are waited for on close, so shutdown never
+  // closes the store under a running tool call.
+  const inflight = new Set<Promise<void>>()
+  app.addHook('onClose', async () => {
+    await Promise.race([Promise.allSettled([...inflight]), new Promise((ok) => setTimeout(ok, DRAIN_MS).unref())])
+  })
+
   app.post('/mcp', async (request, reply) => {
     const log: Log = request.log
     const ctx: RequestContext = {
@@ -60,8 +71,10 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
       toolContext: async () => ({ owner: request.ownerId, log, store: await getStore(), embed, embedder }),
     }
     reply.hijack()
+    const handling = layer.handle(request.raw, reply.raw, request.body, ctx)
+    inflight.add(handling)
     try {
-      await layer.handle(request.raw, reply.raw, request.body, ctx)
+      await handling
     } catch (err) {
       log.error({ err }, 'MCP layer failed')
       if (!reply.raw.headersSent) {
@@ -70,6 +83,8 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
       } else {
         reply.raw.end()
       }
+    } finally {
+      inflight.delete(handling)
     }
   })
 }

@@ -5,8 +5,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { ASSETS_DIR, assetRoutes } from '../routes/assets.js'
+import { createRequestGuard } from '../routes/auth.js'
 import { healthRoutes } from '../routes/health.js'
 import { mcpRoutes } from '../routes/mcp.js'
+import { wellKnownRoutes } from '../routes/well-known.js'
 import { getStore as sharedStore, type Store } from '../store/index.js'
 import type { Config } from './config.js'
 import { INSTRUCTIONS } from './instructions.js'
@@ -51,12 +53,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const layer = createMcpLayer({ version, publicUrl: config.publicUrl, instructions: INSTRUCTIONS, ...surface })
   app.addHook('onClose', async () => layer.close())
 
+  // Authentication for everything outside the MCP route (unknown paths included, §2); the MCP scope runs
+  // the same guard after its Origin check.
+  const guard = createRequestGuard({ config, getStore, log: deps.logger })
+  app.addHook('onRequest', guard.root)
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'Not Found' }))
   await app.register(assetRoutes, { assetsDir: ASSETS_DIR })
+  await app.register(wellKnownRoutes, { config })
   await app.register(
     async (scope) => {
       await scope.register(healthRoutes, { version, startedAt, getStore })
-      await scope.register(mcpRoutes, { config, layer, getStore, embed, embedder: deps.embedder })
+      await scope.register(mcpRoutes, { config, layer, getStore, embed, embedder: deps.embedder, guard: guard.mcp })
     },
     { prefix: config.mountPath },
   )
