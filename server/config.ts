@@ -144,9 +144,10 @@ function normaliseMountPath(value: string): string {
 }
 
 function mountPathProblem(mount: string): string | undefined {
-  // The mount is compared against raw request paths, so it must be a literal URL path.
-  if (!/^[\x21-\x7e]+$/.test(mount) || /[?#]/.test(mount)) {
-    return 'AWARENESS_MOUNT_PATH must be a URL path of printable ASCII without spaces, "?" or "#"'
+  // The mount becomes a route prefix: only unreserved URL characters, so ':' or '*' can never turn it
+  // into a route parameter or wildcard.
+  if (!/^[A-Za-z0-9._~/-]+$/.test(mount)) {
+    return 'AWARENESS_MOUNT_PATH may contain only letters, digits, "-", "_", ".", "~" and "/"'
   }
   if (mount.split('/').some((segment) => segment === '.' || segment === '..')) {
     return 'AWARENESS_MOUNT_PATH must not contain "." or ".." segments'

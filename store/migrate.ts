@@ -7,7 +7,7 @@ import type { Sql, TransactionSql } from 'postgres'
 import { MIGRATIONS, type VectorMode } from './migrations.js'
 
 /** Fixed advisory-lock key for the migration runner ("awareness" in ASCII, fits an int8). */
-const MIGRATION_LOCK_KEY = '7022648146938340723'
+export const MIGRATION_LOCK_KEY = '7022648146938340723'
 
 export interface MigrationResult {
   readonly vectorMode: VectorMode

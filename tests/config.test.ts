@@ -224,7 +224,9 @@ t.test('every problem class is reported', async (t) => {
     ['ollama URL', { AWARENESS_EMBEDDING_PROVIDER: 'ollama', AWARENESS_OLLAMA_URL: 'ollama:11434' }, /^AWARENESS_OLLAMA_URL must be an absolute http/],
     ['OAuth issuer', { AWARENESS_OAUTH_ISSUER: 'issuer.example.com' }, /^AWARENESS_OAUTH_ISSUER must be an absolute http/],
     ['log level', { AWARENESS_LOG_LEVEL: 'verbose' }, /^AWARENESS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
-    ['mount path characters', { AWARENESS_MOUNT_PATH: 'a b?c' }, /^AWARENESS_MOUNT_PATH must be a URL path/],
+    ['mount path characters', { AWARENESS_MOUNT_PATH: 'a b?c' }, /^AWARENESS_MOUNT_PATH may contain only letters/],
+    ['mount path route syntax', { AWARENESS_MOUNT_PATH: '/:secret' }, /^AWARENESS_MOUNT_PATH may contain only letters/],
+    ['mount path wildcard', { AWARENESS_MOUNT_PATH: '/s*' }, /^AWARENESS_MOUNT_PATH may contain only letters/],
     ['mount path dot segments', { AWARENESS_MOUNT_PATH: '/a/../b' }, /^AWARENESS_MOUNT_PATH must not contain "\." or "\.\." segments$/],
   ]
   for (const [name, env, pattern] of cases) {

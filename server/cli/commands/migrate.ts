@@ -4,14 +4,11 @@
  */
 import { parseArgs } from 'node:util'
 import type { Sql } from 'postgres'
-import { migrate } from '../../../store/migrate.js'
+import { MIGRATION_LOCK_KEY, migrate } from '../../../store/migrate.js'
 import { MIGRATIONS } from '../../../store/migrations.js'
 import { withConnection } from '../db.js'
 import { CliError, readConfig, type Command } from '../run.js'
 import { parse } from './secret.js'
-
-/** The runner's advisory-lock key (store/migrate.ts), so stamping never interleaves with a migration. */
-const MIGRATION_LOCK_KEY = '7022648146938340723'
 
 const USAGE = [
   'Usage: mcp-awareness-migrate [--current | --history | --stamp | --downgrade REV]',
