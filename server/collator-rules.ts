@@ -2,17 +2,10 @@
  * The collator's matching rules (data-and-engine.md §8.3, §8.4, product decision 8): which suppression
  * hides an alert and which learned pattern explains it. Pure, like the collator that uses them.
  */
+import type { Entry } from '../store/rows.js'
 
-export interface BriefingEntry {
-  id: string
-  type: string
-  source: string
-  tags: string[]
-  created: Date
-  updated: Date | null
-  expires: Date | null
-  data: Record<string, unknown>
-}
+/** The part of a stored entry the collator reads (the store's own Entry satisfies it). */
+export type BriefingEntry = Pick<Entry, 'id' | 'type' | 'source' | 'tags' | 'created' | 'updated' | 'expires' | 'data'>
 
 const LEVEL_RANK: ReadonlyMap<string, number> = new Map([
   ['info', 0],

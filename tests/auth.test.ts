@@ -6,15 +6,13 @@
 import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Writable } from 'node:stream'
-import pino from 'pino'
 import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
 import { OAuthValidator } from '../server/auth/oauth.js'
 import { insertUser } from '../store/queries/users.js'
-import { backends, call, post, startServer, uniqueOwner } from './helpers.js'
+import { backends, captureLog, call, post, startServer, uniqueOwner } from './helpers.js'
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop'
 const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' }
@@ -26,16 +24,6 @@ function hs(claims: JWTPayload, opts: { alg?: string; secret?: string } = {}): P
   return new SignJWT(claims).setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' }).sign(enc(opts.secret ?? SECRET))
 }
 
-function capture() {
-  const lines: Record<string, unknown>[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'info' }, stream), lines }
-}
 
 /** 2025-era and 2026-era clients that send a bearer token on every request. */
 async function clients(tt: Test, url: string, token: string): Promise<{ v1: ClientV1; v2: ClientV2 }> {
@@ -97,7 +85,7 @@ const noStack = (tt: Test, text: string) => tt.notMatch(text, /\n\s+at |node_mod
 
 for (const backend of backends()) {
   t.test(`self-signed tokens on ${backend}`, async (t) => {
-    const { logger, lines } = capture()
+    const { logger, lines } = captureLog()
     const srv = await startServer(t, { backend, env: AUTH_ON, logger })
     const alice = uniqueOwner('alice')
     const good = await hs({ sub: alice, iat: now(), exp: now() + 3600 })

@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import postgres from 'postgres'
 import pino, { type Logger } from 'pino'
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
@@ -86,6 +87,18 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 export const silentLogger = (): Logger => pino({ level: 'silent' })
+
+/** A logger whose JSON lines are collected in `lines`, for assertions on what gets logged. */
+export function captureLog(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    },
+  })
+  return { logger: pino({ level: 'info' }, stream), lines }
+}
 
 export interface TestServer {
   readonly url: string

@@ -4,23 +4,11 @@
  */
 import t from 'tap'
 import { request } from 'node:http'
-import { Writable } from 'node:stream'
-import pino from 'pino'
-import { backends, clientV1, clientV2, post, startServer } from './helpers.js'
+import { backends, captureLog, clientV1, clientV2, post, startServer } from './helpers.js'
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } }
 const LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list' }
 
-function capture() {
-  const lines: Record<string, unknown>[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'info' }, stream), lines }
-}
 
 const backend = backends()[0]
 
@@ -201,7 +189,7 @@ t.test('health answers 503 when the database is unreachable', async (t) => {
 })
 
 t.test('one request log line per request, without arguments or bodies', async (t) => {
-  const { logger, lines } = capture()
+  const { logger, lines } = captureLog()
   const srv = await startServer(t, { backend, logger, env: { AWARENESS_MOUNT_PATH: '/hidden-mount' } })
   await post(srv.url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'remember', arguments: { source: 's', tags: [], description: 'SECRET-ARGUMENT-VALUE' } } })
   await fetch(srv.url, { method: 'GET' })
