@@ -201,4 +201,28 @@ const rowLevelSecurity: Migration = {
   },
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity]
+const readCounters: Migration = {
+  version: '0005_read_counts',
+  up: async (tx) => {
+    await run(tx, [
+      // Per-entry read counters next to the read log, so list pages get read counts in O(page size).
+      `CREATE TABLE read_counts (
+        entry_id text PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        owner_id text NOT NULL,
+        read_count integer NOT NULL,
+        last_read timestamptz NOT NULL
+      )`,
+      `CREATE INDEX idx_read_counts_owner ON read_counts (owner_id)`,
+      `INSERT INTO read_counts (entry_id, owner_id, read_count, last_read)
+         SELECT entry_id, owner_id, count(*), max("timestamp") FROM reads GROUP BY entry_id, owner_id`,
+      ...policies('read_counts', `owner_id = ${OWNER}`),
+    ])
+    await tx.unsafe(`DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'awareness_rls') THEN
+          GRANT SELECT, INSERT, UPDATE, DELETE ON read_counts TO awareness_rls;
+        END IF;
+      END $$`)
+  },
+}
+
+export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity, readCounters]

@@ -82,9 +82,9 @@ for (const backend of backends()) {
       t.equal(again.vectorMode, store.vectorMode)
       t.equal(again.dimensions, 768, 'the recorded dimension wins over a new setting')
       const tables = await store.sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`
-      t.same(tables.map((r) => r.tablename), ['actions', 'awareness_meta', 'embeddings', 'entries', 'job_leases', 'owner_settings', 'reads', 'schema_migrations', 'users'])
+      t.same(tables.map((r) => r.tablename), ['actions', 'awareness_meta', 'embeddings', 'entries', 'job_leases', 'owner_settings', 'read_counts', 'reads', 'schema_migrations', 'users'])
       const forced = await store.sql`SELECT relname FROM pg_class WHERE relforcerowsecurity ORDER BY 1`
-      t.same(forced.map((r) => r.relname), ['actions', 'embeddings', 'entries', 'reads'], 'RLS forced on the four data tables')
+      t.same(forced.map((r) => r.relname), ['actions', 'embeddings', 'entries', 'read_counts', 'reads'], 'RLS forced on every owner-scoped table')
       if (backend === 'postgres') {
         // A database recorded as pgvector must never quietly continue in array mode.
         await store.sql`UPDATE awareness_meta SET value = 'pgvector' WHERE key = 'vector_mode'`
