@@ -266,8 +266,17 @@ export interface RegconfigCacheOptions {
   warn?: (msg: string) => void
 }
 
+/** Per-call overrides of how the catalog is read and where warnings go. */
+export interface CatalogAccess {
+  load?: () => Promise<string[]>
+  warn?: (msg: string) => void
+}
+
 /** The set of configuration names the database knows, so an unknown one never reaches the
- * generated tsvector column (the INSERT would fail). `load` reads the catalog (pg_ts_config). */
+ * generated tsvector column (the INSERT would fail). `load` reads the catalog (pg_ts_config).
+ * `init` and `validate` also take a loader (and a warning sink) for that one call: a caller inside a
+ * transaction must read the catalog through it (the embedded database has a single connection, which
+ * that transaction holds). */
 export class RegconfigCache {
   readonly #load: () => Promise<string[]>
   readonly #minReloadIntervalMs: number
@@ -285,8 +294,8 @@ export class RegconfigCache {
   }
 
   /** Loads the catalog; on failure only 'simple' is known (and a warning is emitted). */
-  async init(): Promise<void> {
-    await this.#reload()
+  async init(via: CatalogAccess = {}): Promise<void> {
+    await this.#reload(via)
   }
 
   has(name: string): boolean {
@@ -296,36 +305,37 @@ export class RegconfigCache {
   /** `name` when the database has it, else 'simple'. A miss reloads the catalog (an extension may
    * have added a configuration), at most once per interval: every miss would otherwise cost a
    * catalog query. */
-  async validate(name: string): Promise<string> {
+  async validate(name: string, via: CatalogAccess = {}): Promise<string> {
     if (this.#names.has(name)) return name
     if (this.#inFlight) {
       await this.#inFlight
     } else if (this.#lastLoadAt === null || this.#now() - this.#lastLoadAt >= this.#minReloadIntervalMs) {
-      await this.#reload()
+      await this.#reload(via)
     }
     if (this.#names.has(name)) return name
-    this.#warn(`text search configuration "${name}" is not in the database catalog; using "simple"`)
+    const warn = via.warn ?? this.#warn
+    warn(`text search configuration "${name}" is not in the database catalog; using "simple"`)
     return SIMPLE
   }
 
   // Concurrent callers share one load. A failed load keeps the previous set, and still counts
   // toward the interval so a broken catalog query is not retried on every write.
-  #reload(): Promise<void> {
-    this.#inFlight ??= this.#loadNames().finally(() => {
+  #reload(via: CatalogAccess): Promise<void> {
+    this.#inFlight ??= this.#loadNames(via.load ?? this.#load, via.warn ?? this.#warn).finally(() => {
       this.#inFlight = null
     })
     return this.#inFlight
   }
 
-  async #loadNames(): Promise<void> {
+  async #loadNames(load: () => Promise<string[]>, warn: (msg: string) => void): Promise<void> {
     this.#lastLoadAt = this.#now()
     try {
-      const names = await this.#load()
+      const names = await load()
       // 'simple' is built into every PostgreSQL; keeping it means it never triggers a reload.
       this.#names = new Set([SIMPLE, ...names.filter((n) => typeof n === 'string')])
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
-      this.#warn(`could not load text search configurations (${reason}); keeping ${this.#names.size} known`)
+      warn(`could not load text search configurations (${reason}); keeping ${this.#names.size} known`)
     }
   }
 }

@@ -12,6 +12,9 @@ import {
   unsupportedLanguageAlert,
   warmLanguageDetector,
 } from '../server/language.js'
+import type { Log } from '../server/tools/define.js'
+import { validRegconfig } from '../server/tools/write-language.js'
+import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner } from './helpers.js'
 
 const PAIRS: Array<[string, string]> = [
   ['ar', 'arabic'], ['hy', 'armenian'], ['eu', 'basque'], ['ca', 'catalan'],
@@ -306,3 +309,57 @@ t.test('RegconfigCache', async (t) => {
     t.equal(warnings.length, 3, 'init failure, reload failure, miss')
   })
 })
+
+// ---------------------------------------------------------------------------------------------
+// Through the store and the write tools, on every backend
+
+const SHORT_FRENCH_OR_ANY = 'notes du jour' // under 20 characters: never detected
+
+for (const backend of backends()) {
+  t.test(`write-time language on ${backend}`, async (t) => {
+    t.test('explicit code beats the user preference, which beats detection; unknown codes fall through', async (t) => {
+      const srv = await startServer(t, { backend })
+      await srv.store.system((tx) => tx`INSERT INTO users (id, preferences) VALUES (${srv.owner}, ${tx.json({ language: 'fr' })})`)
+      const c = await clientV1(t, srv.url)
+      const language = async (args: Record<string, unknown>) => {
+        const { body } = await call(c, 'remember', { source: 's', tags: [], ...args })
+        const [row] = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT language::text AS l FROM entries WHERE id = ${body.id}`)
+        return row.l as string
+      }
+      t.equal(await language({ description: SHORT_FRENCH_OR_ANY }), 'french', 'the preference decides when nothing else does')
+      t.equal(await language({ description: SHORT_FRENCH_OR_ANY, language: 'de' }), 'german', 'explicit wins')
+      t.equal(await language({ description: ENGLISH, language: 'xx' }), 'french', 'an unknown explicit code falls through to the preference')
+      await srv.store.system((tx) => tx`UPDATE users SET preferences = ${tx.json({ language: 'zz' })} WHERE id = ${srv.owner}`)
+      t.equal(await language({ description: ENGLISH }), 'english', 'an unknown preference falls through to detection')
+      t.equal(await language({ description: SHORT_FRENCH_OR_ANY }), 'simple')
+      await srv.store.system((tx) => tx`DELETE FROM users WHERE id = ${srv.owner}`)
+      t.equal(await language({ description: GERMAN }), 'german', 'no users row: detection')
+    })
+
+    t.test('Japanese text is stored as simple and raises one unsupported-language alert per owner', async (t) => {
+      const srv = await startServer(t, { backend })
+      const c = await clientV2(t, srv.url)
+      await call(c, 'remember', { source: 's', tags: [], description: JAPANESE })
+      await call(c, 'learn_pattern', { source: 's', tags: [], description: JAPANESE, effect: '再起動' })
+      const rows = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT type, language::text AS l, data FROM entries WHERE owner_id = ${srv.owner} ORDER BY created`)
+      t.same(rows.filter((r) => r.type !== 'alert').map((r) => r.l), ['simple', 'simple'])
+      const alerts = rows.filter((r) => r.type === 'alert')
+      t.equal(alerts.length, 1, 'one alert, bumped by the second write')
+      t.match(alerts[0].data, { alert_id: 'unsupported-language-ja', level: 'info', resolved: false, detected_iso: 'ja' })
+    })
+
+    t.test('the regconfig cache is validated against this database\'s catalog', async (t) => {
+      const store = await sharedStore(backend)
+      const warnings: string[] = []
+      const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: unknown) => void warnings.push(String(m)) } as unknown as Log
+      const check = (name: string) => store.withOwner(uniqueOwner(), (tx) => validRegconfig({ store, log }, tx, name))
+      t.equal(await check('english'), 'english')
+      t.equal(await check('simple'), 'simple')
+      t.equal(await check('klingon'), 'simple', 'an unknown configuration never reaches the tsv column')
+      t.equal(await check('estonian'), backend === 'pglite' ? 'estonian' : 'simple', 'PGlite ships estonian, PostgreSQL 15 does not')
+      const [{ n }] = await store.system((tx) => tx`SELECT count(*)::int AS n FROM pg_ts_config`)
+      t.ok(n >= 29, `the catalog has ${n} configurations`)
+      t.ok(warnings.some((w) => /klingon/.test(w)), 'a miss is logged')
+    })
+  })
+}

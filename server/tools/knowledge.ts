@@ -7,8 +7,11 @@ import { iso, serialise, type Entry } from '../../store/rows.js'
 import { ToolError, invalidParameter } from '../errors.js'
 import { parseLanguageFilter } from '../language.js'
 import { ENTRY_TYPES, KNOWLEDGE_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp } from '../validate.js'
+import type { Tx } from '../../store/index.js'
+import { hybridSearch, round4 } from '../search/hybrid.js'
+import { queryVector } from '../search/query-vector.js'
 import { applyChanges } from './changes.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { STRUCTURED_NOTE, defineTool, type ToolContext } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
 /** A note's content is stored as text: objects and arrays as their JSON (§3.18). */
@@ -119,9 +122,9 @@ export const getKnowledge = defineTool({
       includeExpired: a.include_expired ?? false,
       onlyWithChangelog: history === 'only',
     }
-    return ctx.store.withOwner(ctx.owner, async (tx) => {
-      const rows = await queryKnowledge(tx, ctx.owner, filter, limit + 1, offset)
-      const shown = rows.slice(0, limit)
+    const finish = async (tx: Tx, rows: Entry[], scores: Map<string, number> | undefined) => {
+      const ordered = scores === undefined ? rows : rerank(rows, scores)
+      const shown = ordered.slice(0, limit)
       const ids = shown.map((e) => e.id)
       await tx.savepoint((sp) => logReads(sp, ctx.owner, ids, 'get_knowledge')).catch((err: unknown) => ctx.log.warn({ err }, 'read logging failed'))
       const counts = a.mode === 'list' ? await readCounts(tx, ctx.owner, ids) : undefined
@@ -132,12 +135,46 @@ export const getKnowledge = defineTool({
           item.read_count = c?.readCount ?? 0
           item.last_read = c === undefined ? null : iso(c.lastRead)
         }
+        const score = scores?.get(e.id)
+        if (score !== undefined) item.similarity = round4(score)
         return item
       })
-      return page([...items, ...rows.slice(limit)], limit, offset)
-    })
+      return page([...items, ...ordered.slice(limit)], limit, offset)
+    }
+    const hint = a.hint?.trim() ?? ''
+    if (hint === '' || ctx.embedder === undefined) {
+      return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, await queryKnowledge(tx, ctx.owner, filter, limit + 1, offset), undefined))
+    }
+    // With a hint: the page, then the hint's embedding outside any transaction (a provider call must never
+    // hold the database connection), then re-ranking, read logging and read counts.
+    const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryKnowledge(tx, ctx.owner, filter, limit + 1, offset))
+    const q = rows.length > 0 ? await queryVector(ctx.embedder, ctx.store.vectorDimensions, hint) : undefined
+    return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, rows, q?.vector === undefined ? undefined : await hintScores(ctx, tx, hint, q.vector, q.model, rows)))
   },
 })
+
+/**
+ * Hint re-ranking (§3.4, §4.5): the hybrid pipeline with the hint as query (language `simple`), restricted to
+ * the fetched window, so every entry of the window can score and nothing outside it can enter. Undefined on
+ * any failure: the recency order then stands, silently.
+ */
+async function hintScores(ctx: ToolContext, tx: Tx, hint: string, vector: number[], model: string, rows: Entry[]): Promise<Map<string, number> | undefined> {
+  try {
+    const hits = await tx.savepoint((sp) =>
+      hybridSearch(ctx.store, sp, ctx.owner, { text: hint, language: 'simple', vector, model, filter: { ids: rows.map((e) => e.id), includeExpired: true }, limit: rows.length }),
+    )
+    return new Map(hits.map((h) => [h.entry.id, h.score]))
+  } catch (err) {
+    ctx.log.warn({ err }, 'hint re-ranking failed; recency order kept')
+    return undefined
+  }
+}
+
+/** Scored entries first by score (stable), the others after them in their recency order. */
+function rerank(rows: Entry[], scores: Map<string, number>): Entry[] {
+  const rank = (e: Entry): number => scores.get(e.id) ?? -1
+  return [...rows].sort((x, y) => rank(y) - rank(x))
+}
 
 export const getStats = defineTool({
   name: 'get_stats',
