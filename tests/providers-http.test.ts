@@ -96,10 +96,11 @@ for (const backend of backends()) {
       const c = await clientV2(t, srv.url)
       await call(c, 'remember', { source: 's', tags: [], description: 'slow but found' })
       fake.mode = 'slow'
-      fake.delayMs = 3_000
+      // Far longer than the 300 ms provider timeout, so "did not wait" holds on a loaded machine too.
+      fake.delayMs = 30_000
       const started = Date.now()
       const r = await call(c, 'search', { query: 'found' })
-      t.ok(Date.now() - started < 2_500, 'did not wait for the provider')
+      t.ok(Date.now() - started < 15_000, 'did not wait for the provider')
       t.match(r.body, { mode: 'lexical', degraded: 'lexical_only', warning: /no answer within 300 ms/ })
       t.equal(r.body.entries.length, 1)
     })
