@@ -64,12 +64,12 @@ for (const backend of backends()) {
       await call(c, 'remember', { source: 'warm', tags: [], description: 'warm the worker up' })
       await queue.idle()
       fake.mode = 'slow'
-      fake.delayMs = 1_500
+      fake.delayMs = 4_000
       const sent = fake.inputs.length
       const started = Date.now()
       const first = await call(c, 'remember', { source: 's', tags: [], description: 'version one', logical_key: 'doc' })
       const took = Date.now() - started
-      t.ok(took < 1_500, `remember answered in ${took} ms, before the slow provider did`)
+      t.ok(took < 3_500, `remember answered in ${took} ms, before the slow provider did`)
       t.equal((await embeddedRows(store, srv.owner)).length, 1, 'only the warm-up entry: not embedded yet')
       // While the first job waits on the provider, the entry changes twice: one more job, not two.
       await call(c, 'remember', { source: 's', tags: [], description: 'version two', logical_key: 'doc' })
@@ -122,11 +122,11 @@ for (const backend of backends()) {
     t.test('a slow provider times out, is retried, and never blocks a write', async (t) => {
       const { fake, store, queue, srv } = await setup(t, backend, { timeoutMs: 300 })
       fake.mode = 'slow'
-      fake.delayMs = 2_000
+      fake.delayMs = 20_000
       const c = await clientV2(t, srv.url)
       const started = Date.now()
       await call(c, 'remember', { source: 's', tags: [], description: 'patience' })
-      t.ok(Date.now() - started < 1_000, 'the write did not wait')
+      t.ok(Date.now() - started < 10_000, 'the write did not wait')
       t.ok(await until(() => queue.stats().paused), 'a timeout pauses the queue like any transient failure')
       fake.mode = 'ok'
       await queue.idle()

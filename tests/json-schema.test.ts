@@ -325,7 +325,8 @@ t.test('compiled validators are cached: consistent results, compiled once', asyn
   }
   const elapsed = performance.now() - started
   t.equal(failed, 500)
-  t.ok(elapsed < 100, `1,000 validations took ${elapsed.toFixed(1)} ms`)
+  // Compiling per call costs ~2 ms each (2 s for 1,000): far below that proves the cache, with room for a busy machine.
+  t.ok(elapsed < 1_000, `1,000 validations took ${elapsed.toFixed(1)} ms`)
   t.same(validateRecord(schema, { tracks: [1] }), first)
 })
 

@@ -125,7 +125,7 @@ t.test('detectLanguageIso', async (t) => {
     const huge = `${ENGLISH} `.repeat(10_000)
     const started = performance.now()
     t.equal(detectLanguageIso(huge), 'en')
-    t.ok(performance.now() - started < 250, 'only a bounded prefix is examined')
+    t.ok(performance.now() - started < 2_000, 'only a bounded prefix is examined (the whole text takes seconds)')
   })
 })
 

@@ -85,10 +85,10 @@ t.test('a request without an answer in time rejects with WORKER_TIMEOUT', async 
   t.teardown(() => host.close())
   await host.request('echo', 'warm') // worker started; the timeout below measures the request alone
   const started = Date.now()
-  const err = await host.request('sleep', { ms: 2_000 }, { timeoutMs: 150 }).catch((e: unknown) => e)
+  const err = await host.request('sleep', { ms: 20_000 }, { timeoutMs: 150 }).catch((e: unknown) => e)
   t.equal((err as WorkerError).code, 'WORKER_TIMEOUT')
   t.match((err as WorkerError).message, /150 ms/)
-  t.ok(Date.now() - started < 1_500, 'rejected at the deadline, not when the worker answered')
+  t.ok(Date.now() - started < 10_000, 'rejected at the deadline, not when the worker answered')
   t.equal(host.inFlight, 0)
   t.equal(await host.request('echo', 'after'), 'after', 'the worker keeps serving')
   t.equal(host.stats().spawns, 1)
