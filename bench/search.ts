@@ -20,6 +20,7 @@ import { BRANCH_LIMIT, EF_SEARCH, IN_MEMORY_MAX_ROWS, setInMemoryMaxRows } from 
 import { invalidateVectors, vectorCacheStats } from '../server/search/vector-cache.js'
 import type { Store } from '../store/index.js'
 import { alternate, benchBackends, legacyCall, load, once, report, startBenchServer, type BenchServer } from './lib.js'
+import { mulberry32 } from '../tests/fixtures/random.js'
 
 const DIMS = 768
 const MODULE = new URL(import.meta.url).href
@@ -27,15 +28,6 @@ const MODULE = new URL(import.meta.url).href
 // ---------------------------------------------------------------------------------------------
 // A deterministic Zipf corpus
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), a | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'ba', 'do', 'fi', 'gu', 'ha', 'je', 'pu', 'qua', 'ri', 'sto', 'tra', 'wen', 'xi', 'yo', 'dri', 'mor', 'lan', 'ces', 'pol', 'ver', 'nix']
 

@@ -13,6 +13,7 @@ import { upsertEmbeddings } from '../store/queries/embeddings.js'
 import { HashProvider, composeEmbeddingText, textHash } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import { backends, call, clientV1, clientV2, openStore, sharedStore, silentLogger, snapshot, startServer, uniqueOwner, type Backend } from './helpers.js'
+import { mulberry32 } from './fixtures/random.js'
 
 const DIMS = 768
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000
@@ -453,13 +454,3 @@ function assertNearest(t: Test, got: string[], exact: { id: string; d: number }[
   t.ok(got.every((id, i) => i === 0 || d.get(id)! >= d.get(got[i - 1])! - eps), `${label}: nearest first`)
 }
 
-/** A small seeded PRNG, so generated test data is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), a | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
