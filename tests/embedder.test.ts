@@ -17,6 +17,7 @@ import {
 import type { EmbeddableEntry } from '../workers/embedder.js'
 import { createEmbeddingPool } from '../workers/embedding-pool.js'
 import type { EmbeddingProviderConfig } from '../workers/protocol.js'
+import { listenLocally } from './fixtures/listen.js'
 
 // ---------------------------------------------------------------------------------------------
 // composeEmbeddingText
@@ -263,15 +264,7 @@ async function startFakeServer(t: Test): Promise<{ base: string; seen: Seen[] }>
       send(404, { error: 'not found' })
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  return { base: await listenLocally(t, server), seen }
 }
 
 async function closedPort(): Promise<string> {
