@@ -62,7 +62,8 @@ export async function startBenchServer(opts: { kind: ServerKind; backend?: Backe
     }
   }
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_SERVER_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=prof', profiles the server (not allowed in NODE_OPTIONS).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, AWARENESS_LOG_LEVEL: 'warn', ...opts.env, BENCH_KIND: opts.kind, BENCH_DATABASE_URL: dbUrl },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

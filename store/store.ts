@@ -5,6 +5,7 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres'
 import { startEmbedded, type EmbeddedDatabase } from './embedded.js'
 import { migrate } from './migrate.js'
+import { ReadLog } from './read-log.js'
 import type { VectorMode } from './migrations.js'
 
 export type Tx = TransactionSql
@@ -28,6 +29,9 @@ export function storesOpened(): number {
 }
 
 export class Store {
+  /** Reads returned by tools, written behind in batches (read-log.ts). */
+  readonly reads: ReadLog = new ReadLog((owner, fn) => this.withOwner(owner, fn))
+
   private constructor(
     readonly sql: Sql,
     readonly backend: 'embedded' | 'postgres',
@@ -93,6 +97,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.reads.flush()
     await this.sql.end({ timeout: 5 })
     await this.embedded?.close()
   }

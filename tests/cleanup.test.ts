@@ -47,6 +47,7 @@ for (const backend of backends()) {
     t.notOk((await left(optedIn.owner)).includes(ids.expired))
     t.notOk((await left(optedIn.owner)).includes(ids.oldTrash))
     t.ok((await left(other.owner)).includes(otherIds.expired), 'nothing of the other owner was purged')
+    await store.reads.flush()
     const reads = await store.withOwner(optedIn.owner, (tx) => tx`SELECT count(*)::int AS n FROM reads WHERE entry_id IN (${ids.expired}, ${ids.oldTrash})`)
     t.equal(reads[0].n, 0, 'reads cascade with their entries')
 

@@ -169,8 +169,9 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) }
 }
 
-/** Counts the owner's rows per table, to assert that a failed call changed nothing. */
+/** Counts the owner's rows per table, to assert that a failed call changed nothing (reads written first). */
 export async function snapshot(store: Store, owner: string): Promise<string> {
+  await store.reads.flush()
   return store.withOwner(owner, async (tx) => {
     const [entries] = await tx`SELECT count(*)::int AS n, coalesce(max(coalesce(updated, created))::text, '') AS last, coalesce(md5(string_agg(id || data::text || tags::text || coalesce(deleted::text, ''), ',' ORDER BY id)), '') AS h FROM entries WHERE owner_id = ${owner}`
     const [reads] = await tx`SELECT count(*)::int AS n FROM reads WHERE owner_id = ${owner}`

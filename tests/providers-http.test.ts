@@ -72,6 +72,7 @@ for (const backend of backends()) {
       t.match(b.body, { status: 'ok', new_embeddings: 0, refreshed_embeddings: 0, remaining: 1, failed: 1, error: /HTTP 500/ })
       const [n] = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT count(*)::int AS n FROM embeddings WHERE owner_id = ${srv.owner}`)
       t.equal(n.n, 0, 'nothing written')
+      await srv.store.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT entry_id FROM reads WHERE owner_id = ${srv.owner} AND tool_used = 'search'`)
       t.same(reads.map((x) => x.entry_id), [id], 'the degraded search logged its read as usual')
     })

@@ -10,7 +10,6 @@
  */
 import type { Store, Tx } from '../../store/index.js'
 import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvectorBranch, pgvectorVersion, searchSettings, type BranchRow, type SearchFilter } from '../../store/queries/search.js'
-import { logReads } from '../../store/queries/activity.js'
 import type { Entry } from '../../store/rows.js'
 import { ownerVectors, topRows } from './vector-cache.js'
 
@@ -60,8 +59,6 @@ export interface HybridQuery {
   readonly filter: SearchFilter
   /** Results wanted (callers ask for one more than they show, to know has_more). */
   readonly limit: number
-  /** Log a read (tool_used) for the first `count` results, in the same round trip as fetching them (§2.12). */
-  readonly readLog?: { readonly tool: string; readonly count: number; readonly onError: (err: unknown) => void }
 }
 
 export interface ScoredEntry {
@@ -156,19 +153,6 @@ export function fuse(branches: readonly (readonly BranchRow[])[]): Fused[] {
   return [...byId.values()].sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || b.recency - a.recency || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/**
- * Logs reads inside a savepoint (postgres.js' own: it fails the whole transaction on any error outside one),
- * sent alongside the caller's other statements: a logging failure is rolled back to the savepoint and
- * reported, never failing the search (§2.12).
- */
-function logReadsAside(tx: Tx, owner: string, ids: string[], log: NonNullable<HybridQuery['readLog']>): Promise<void> {
-  if (ids.length === 0) return Promise.resolve()
-  return tx.savepoint((sp) => logReads(sp, owner, ids, log.tool)).then(
-    () => undefined,
-    (err: unknown) => log.onError(err),
-  )
-}
-
 /** Runs both branches in the caller's owner transaction and returns up to `limit` entries, best first. */
 export async function hybridSearch(store: Store, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
   // Issued in this order on the one connection, without waiting for each other's answers.
@@ -178,7 +162,7 @@ export async function hybridSearch(store: Store, tx: Tx, owner: string, q: Hybri
   const [, lexicalRows, vectorRows] = await Promise.all([settings, lexical, vector])
   const ranked = fuse([vectorRows, lexicalRows]).slice(0, q.limit)
   const ids = ranked.map((f) => f.id)
-  const [entries] = await Promise.all([liveEntriesByIds(tx, owner, ids), q.readLog === undefined ? undefined : logReadsAside(tx, owner, ids.slice(0, q.readLog.count), q.readLog)])
+  const entries = await liveEntriesByIds(tx, owner, ids)
   const out: ScoredEntry[] = []
   for (const f of ranked) {
     const entry = entries.get(f.id)

@@ -2,12 +2,11 @@
  * The knowledge → action audit trail and what was read: acted_on, get_reads, get_actions, get_unread,
  * get_activity, get_related (mcp-surface.md §3.9–§3.13, §3.25; D4, D12, D14).
  */
-import type { Tx } from '../../store/index.js'
-import { insertAction, logReads, queryActions, queryActivity, queryReads, queryUnread, relatedEntries } from '../../store/queries/activity.js'
+import { insertAction, queryActions, queryActivity, queryReads, queryUnread, relatedEntries } from '../../store/queries/activity.js'
 import { iso, serialise, toList } from '../../store/rows.js'
 import { notFound } from '../errors.js'
 import { checkPagination, page, param, params, parseTimestamp } from '../validate.js'
-import { STRUCTURED_NOTE, defineTool, type ToolContext } from './define.js'
+import { STRUCTURED_NOTE, defineTool, recordReads } from './define.js'
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true }
 
@@ -60,6 +59,7 @@ export const getReads = defineTool({
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
+    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryReads(tx, ctx.owner, { entryId: a.entry_id, since, platform: a.platform }, limit + 1))
     return page(rows, limit, 0)
   },
@@ -105,6 +105,7 @@ export const getUnread = defineTool({
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
+    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryUnread(tx, ctx.owner, since, limit + 1))
     return page(rows.map(toList), limit, 0)
   },
@@ -127,15 +128,11 @@ export const getActivity = defineTool({
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
+    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryActivity(tx, ctx.owner, { since, platform: a.platform }, limit + 1))
     return page(rows, limit, 0)
   },
 })
-
-/** Read logging is bookkeeping: its failure is logged and never fails the tool (§2.12). */
-async function logReadsSafely(ctx: ToolContext, tx: Tx, ids: string[], tool: string): Promise<void> {
-  await tx.savepoint((sp) => logReads(sp, ctx.owner, ids, tool)).catch((err: unknown) => ctx.log.warn({ err, tool }, 'read logging failed'))
-}
 
 export const getRelated = defineTool({
   name: 'get_related',
@@ -154,7 +151,7 @@ export const getRelated = defineTool({
     ctx.store.withOwner(ctx.owner, async (tx) => {
       const related = await relatedEntries(tx, ctx.owner, a.entry_id)
       if (related === undefined) throw entryNotFound(a.entry_id)
-      await logReadsSafely(ctx, tx, related.map((e) => e.id), 'get_related')
+      recordReads(ctx, related.map((e) => e.id), 'get_related')
       // Full mode returns data as stored, changelog included (§2.14: only get_knowledge strips it).
       return related.map((e) => serialise(e, a.mode))
     }),

@@ -2,7 +2,6 @@
  * Ambient awareness: report_status, report_alert, suppress_alert, get_briefing, get_alerts, get_status,
  * get_suppressions (mcp-surface.md §3.1–§3.3, §3.5, §3.16, §3.17, §3.22, §4.2, §4.3).
  */
-import { logReads } from '../../store/queries/activity.js'
 import { upsertAlert } from '../../store/queries/alerts.js'
 import { activeAlerts, activeSuppressions, latestStatus, replaceStatus } from '../../store/queries/awareness.js'
 import { insertEntry } from '../../store/queries/entries.js'
@@ -10,7 +9,7 @@ import { iso, serialise, toFull } from '../../store/rows.js'
 import { runBriefing } from '../briefing.js'
 import { invalidParameter, notFound } from '../errors.js'
 import { checkPagination, page, param, params, parseEnum, parseTimestamp } from '../validate.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { STRUCTURED_NOTE, defineTool, recordReads } from './define.js'
 
 export const ALERT_LEVELS = ['critical', 'warning'] as const
 export const ALERT_TYPES = ['baseline', 'structural', 'threshold'] as const
@@ -142,7 +141,7 @@ export const getAlerts = defineTool({
     return ctx.store.withOwner(ctx.owner, async (tx) => {
       const rows = await activeAlerts(tx, ctx.owner, { source: a.source, since }, limit + 1, offset)
       const ids = rows.slice(0, limit).map((e) => e.id)
-      await tx.savepoint((sp) => logReads(sp, ctx.owner, ids, 'get_alerts')).catch((err: unknown) => ctx.log.warn({ err }, 'read logging failed'))
+      recordReads(ctx, ids, 'get_alerts')
       return page(rows.map((e) => serialise(e, a.mode)), limit, offset)
     })
   },

@@ -35,6 +35,11 @@ export interface ToolContext {
   readonly progress: (progress: number, total?: number, message?: string) => Promise<void>
 }
 
+/** Logs a read of each returned entry (§2.12), written behind; a failure is logged, never the tool's. */
+export function recordReads(ctx: ToolContext, entryIds: readonly string[], tool: string): Date {
+  return ctx.store.reads.record(ctx.owner, entryIds, tool, (err: unknown) => ctx.log.warn({ err, tool }, 'read logging failed'))
+}
+
 export interface ToolAnnotations {
   readOnlyHint?: boolean
   destructiveHint?: boolean

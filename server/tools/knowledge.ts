@@ -1,7 +1,7 @@
 /**
  * Durable knowledge: remember, get_knowledge, get_stats, get_tags (mcp-surface.md §3.4, §3.6, §3.7, §3.18).
  */
-import { logReads, readCounts } from '../../store/queries/activity.js'
+import { readCounts } from '../../store/queries/activity.js'
 import { countByType, insertOrLockByKey, insertEntry, queryKnowledge, tagCounts, writeEntry } from '../../store/queries/entries.js'
 import { iso, serialise, type Entry } from '../../store/rows.js'
 import { ToolError, invalidParameter } from '../errors.js'
@@ -11,7 +11,7 @@ import type { Tx } from '../../store/index.js'
 import { hybridSearch, round4 } from '../search/hybrid.js'
 import { queryVector } from '../search/query-vector.js'
 import { applyChanges } from './changes.js'
-import { STRUCTURED_NOTE, defineTool, type ToolContext } from './define.js'
+import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
 /** A note's content is stored as text: objects and arrays as their JSON (§3.18). */
@@ -126,14 +126,16 @@ export const getKnowledge = defineTool({
       const ordered = scores === undefined ? rows : rerank(rows, scores)
       const shown = ordered.slice(0, limit)
       const ids = shown.map((e) => e.id)
-      await tx.savepoint((sp) => logReads(sp, ctx.owner, ids, 'get_knowledge')).catch((err: unknown) => ctx.log.warn({ err }, 'read logging failed'))
+      // List mode shows the counters as written (pending reads were flushed before this transaction) plus
+      // this read, which is recorded after they are read so a concurrent flush cannot count it twice.
       const counts = a.mode === 'list' ? await readCounts(tx, ctx.owner, ids) : undefined
+      const readAt = recordReads(ctx, ids, 'get_knowledge')
       const items = shown.map((e: Entry) => {
         const item = serialise(e, a.mode, { stripChangelog: history === undefined })
         if (counts !== undefined) {
           const c = counts.get(e.id)
-          item.read_count = c?.readCount ?? 0
-          item.last_read = c === undefined ? null : iso(c.lastRead)
+          item.read_count = (c?.readCount ?? 0) + 1
+          item.last_read = iso(readAt)
         }
         const score = scores?.get(e.id)
         if (score !== undefined) item.similarity = round4(score)
@@ -141,6 +143,7 @@ export const getKnowledge = defineTool({
       })
       return page([...items, ...ordered.slice(limit)], limit, offset)
     }
+    if (a.mode === 'list') await ctx.store.reads.flush()
     const hint = a.hint?.trim() ?? ''
     if (hint === '' || ctx.embedder === undefined) {
       return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, await queryKnowledge(tx, ctx.owner, filter, limit + 1, offset), undefined))

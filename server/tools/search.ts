@@ -14,7 +14,7 @@ import { backfill } from '../search/backfill.js'
 import { hybridSearch, round4 } from '../search/hybrid.js'
 import { queryVector } from '../search/query-vector.js'
 import { ENTRY_TYPES, param, params, parseEntryType, parseTimestamp } from '../validate.js'
-import { STRUCTURED_NOTE, defineTool, type ToolContext } from './define.js'
+import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
 import { validRegconfig } from './write-language.js'
 import { serialise } from '../../store/rows.js'
 
@@ -70,10 +70,9 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
   const q = await queryVector(ctx.embedder, ctx.store.vectorDimensions, a.query)
   return ctx.store.withOwner(ctx.owner, async (tx) => {
     const language = await validRegconfig(ctx, tx, isoToRegconfig(a.language))
-    // Reads of the returned page are logged in the same round trip as its entries are fetched.
-    const readLog = { tool: 'search', count: limit, onError: (err: unknown) => ctx.log.warn({ err }, 'read logging failed') }
-    const hits = await hybridSearch(ctx.store, tx, ctx.owner, { text: a.query, language, vector: q.vector, model: q.vector === undefined ? undefined : q.model, filter, limit: limit + 1, readLog })
+    const hits = await hybridSearch(ctx.store, tx, ctx.owner, { text: a.query, language, vector: q.vector, model: q.vector === undefined ? undefined : q.model, filter, limit: limit + 1 })
     const shown = hits.slice(0, limit)
+    recordReads(ctx, shown.map((h) => h.entry.id), 'search')
     const out: Record<string, unknown> = {
       entries: shown.map((h) => ({ ...serialise(h.entry, a.mode), similarity: round4(h.score) })),
       limit,

@@ -6,21 +6,30 @@ import type { Tx } from '../store.js'
 import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
 import { and, type Fragment } from './entries.js'
 
+/** One read waiting in the read log (store/read-log.ts). */
+export interface PendingRead {
+  readonly entryId: string
+  readonly tool: string
+  /** When the entry was returned (the row's timestamp, not the time it was written). */
+  readonly at: Date
+}
+
 /**
- * One read row per returned entry, and the entry's read counter bumped in the same statement.
+ * One read row per returned entry, and the entries' read counters bumped in the same statement.
  * INSERT … SELECT joined to entries, so an id that vanished meanwhile is skipped instead of aborting the
  * whole batch on the foreign key (reference defect §12.7). Counters are upserted in id order, so two calls
  * touching the same entries lock them in the same order and cannot deadlock.
  */
-export async function logReads(tx: Tx, owner: string, entryIds: string[], toolUsed: string, platform: string | null = null): Promise<void> {
-  if (entryIds.length === 0) return
+export async function logReadBatch(tx: Tx, owner: string, reads: readonly PendingRead[], platform: string | null = null): Promise<void> {
+  if (reads.length === 0) return
   await tx`
     WITH logged AS (
-      INSERT INTO reads (owner_id, entry_id, platform, tool_used)
-      SELECT ${owner}, e.id, ${platform}, ${toolUsed}
-      FROM unnest(${entryIds}::text[]) WITH ORDINALITY AS ids(id, n)
-      JOIN entries e ON e.id = ids.id AND e.owner_id = ${owner}
-      ORDER BY ids.n
+      INSERT INTO reads (owner_id, entry_id, "timestamp", platform, tool_used)
+      SELECT ${owner}, e.id, r.at, ${platform}, r.tool
+      FROM unnest(${reads.map((r) => r.entryId)}::text[], ${reads.map((r) => r.at.toISOString())}::timestamptz[], ${reads.map((r) => r.tool)}::text[])
+        WITH ORDINALITY AS r(id, at, tool, n)
+      JOIN entries e ON e.id = r.id AND e.owner_id = ${owner}
+      ORDER BY r.n
       RETURNING entry_id, "timestamp"
     )
     INSERT INTO read_counts (entry_id, owner_id, read_count, last_read)

@@ -1,0 +1,79 @@
+/**
+ * Write-behind read log (mcp-surface.md §2.12). Read tools record the entries they return here instead
+ * of writing a read row inside their own transaction; the records of all requests of the last
+ * FLUSH_DELAY_MS are written together, one transaction per owner.
+ *
+ * Why: on the embedded database every statement runs on one WebAssembly thread, and logging inside the
+ * request (savepoint, insert, counter upsert, release) cost ~3 ms of CPU per search — about 30% of it
+ * (bench/search.ts, 10,000 notes, 10 connections). Batched, ten searches share one write.
+ *
+ * Consistency: everything that reads the read log (get_reads, get_unread, get_activity, list-mode read
+ * counts) calls flush() first, so within one process a read is visible to the very next call.
+ * Another instance sees it within FLUSH_DELAY_MS. Reads still pending when the process dies are lost,
+ * as failed logging always was: §2.12 swallows logging failures. Store.close() flushes.
+ */
+import type { Tx } from './store.js'
+import { logReadBatch, type PendingRead } from './queries/activity.js'
+
+/** How long a recorded read may wait for others to share its write (ms). */
+export const FLUSH_DELAY_MS = 20
+/** Pending reads that trigger a write at once, whatever the delay. */
+const MAX_PENDING = 2_000
+
+type OwnerTransaction = <T>(owner: string, fn: (tx: Tx) => Promise<T>) => Promise<T>
+
+interface OwnerBatch {
+  reads: PendingRead[]
+  /** Told about a failed write (the last recorder's reporter: any one of them logs it). */
+  onError: (err: unknown) => void
+}
+
+export class ReadLog {
+  private pending = new Map<string, OwnerBatch>()
+  private size = 0
+  private timer: NodeJS.Timeout | undefined
+  /** The chain of writes: one at a time, in recording order. */
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly withOwner: OwnerTransaction,
+    private readonly delayMs = FLUSH_DELAY_MS,
+  ) {}
+
+  /** Records one read per id (in order) for `tool`, written within the flush delay; returns the read time. */
+  record(owner: string, entryIds: readonly string[], tool: string, onError: (err: unknown) => void): Date {
+    const at = new Date()
+    if (entryIds.length === 0) return at
+    let batch = this.pending.get(owner)
+    if (batch === undefined) this.pending.set(owner, (batch = { reads: [], onError }))
+    batch.onError = onError
+    for (const entryId of entryIds) batch.reads.push({ entryId, tool, at })
+    this.size += entryIds.length
+    if (this.size >= MAX_PENDING) void this.flush()
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush(), this.delayMs)
+      this.timer.unref()
+    }
+    return at
+  }
+
+  /**
+   * Writes every read recorded so far and resolves once it is written (failures go to the recorders'
+   * reporters; this never rejects). Must not be awaited inside an owner transaction: the embedded database
+   * has one connection, which that transaction holds.
+   */
+  flush(): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.size === 0) return this.writing
+    const batches = this.pending
+    this.pending = new Map()
+    this.size = 0
+    this.writing = this.writing.then(async () => {
+      for (const [owner, batch] of batches) {
+        await this.withOwner(owner, (tx) => logReadBatch(tx, owner, batch.reads)).catch(batch.onError)
+      }
+    })
+    return this.writing
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The write-behind read log (store/read-log.ts, mcp-surface.md §2.12): reads logged by concurrent calls are
+ * all written, are visible to the very next read-log query, reach the table on their own within the flush
+ * delay, survive a store close, and an entry removed before the write does not cost the batch its others.
+ */
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Store } from '../store/index.js'
+import { backends, call, clientV1, createDatabase, startServer, uniqueOwner } from './helpers.js'
+
+type Row = Record<string, unknown>
+
+async function countReads(store: Store, owner: string, entryId?: string): Promise<number> {
+  const [row] = await store.withOwner(owner, (tx) => tx`SELECT count(*)::int AS n FROM reads WHERE owner_id = ${owner} AND (${entryId ?? null}::text IS NULL OR entry_id = ${entryId ?? null})`)
+  return row.n as number
+}
+
+async function insertEntry(store: Store, owner: string, description: string): Promise<string> {
+  const id = `rl-${uniqueOwner()}`
+  await store.withOwner(owner, (tx) => tx`INSERT INTO entries (id, owner_id, type, source, tags, created, data) VALUES (${id}, ${owner}, 'note', 's', '[]', now(), ${tx.json({ description })})`)
+  return id
+}
+
+for (const backend of backends()) {
+  t.test(`concurrent reads are all logged and visible to the next call on ${backend}`, async (tt) => {
+    const srv = await startServer(tt, { backend })
+    const c = await clientV1(tt, srv.url)
+    const made: string[] = []
+    for (const d of ['first shared note', 'second shared note', 'third shared note']) {
+      const r = await call(c, 'remember', { source: 's', tags: [], description: d })
+      made.push(r.body.id as string)
+    }
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call(c, 'get_knowledge', {})))
+    tt.ok(answers.every((a) => !a.isError && (a.body.entries as Row[]).length === 3), 'ten parallel pages of three entries')
+    // No waiting: get_reads writes what is pending before it answers.
+    const reads = await call(c, 'get_reads', { limit: 100 })
+    const rows = reads.body.entries as Row[]
+    tt.equal(rows.length, 30, 'one read per returned entry per call: 30')
+    tt.ok(rows.every((r) => r.tool_used === 'get_knowledge' && r.platform === null), 'tool and platform as §2.12 says')
+    const listed = await call(c, 'get_knowledge', { mode: 'list' })
+    tt.same((listed.body.entries as Row[]).map((e) => e.read_count), [11, 11, 11], 'list mode counts the ten reads and its own')
+    const again = await call(c, 'get_knowledge', { mode: 'list' })
+    tt.same((again.body.entries as Row[]).map((e) => e.read_count), [12, 12, 12], 'each list call adds exactly one read')
+    const last = (again.body.entries as Row[])[0].last_read as string
+    tt.ok(Math.abs(Date.parse(last) - Date.now()) < 60_000, 'last_read is the time of this read')
+    await srv.store.reads.flush()
+    tt.equal(await countReads(srv.store, srv.owner, made[0]), 12, 'the table agrees with the counters')
+  })
+
+  t.test(`a pending read reaches the table without any reader on ${backend}`, async (tt) => {
+    const srv = await startServer(tt, { backend })
+    const c = await clientV1(tt, srv.url)
+    const r = await call(c, 'remember', { source: 's', tags: [], description: 'a lonely note about lighthouses' })
+    const found = await call(c, 'search', { query: 'lighthouses' })
+    tt.equal((found.body.entries as Row[]).length, 1, 'search returns the note')
+    let n = 0
+    for (let i = 0; i < 100 && n === 0; i++) {
+      await new Promise((ok) => setTimeout(ok, 50))
+      n = await countReads(srv.store, srv.owner, r.body.id as string)
+    }
+    tt.equal(n, 1, 'the read was written by the flush timer (polled for up to 5 s, never flushed by hand)')
+  })
+
+  t.test(`closing the store writes pending reads; a vanished entry is skipped, the others kept, on ${backend}`, async (tt) => {
+    const owner = uniqueOwner()
+    const dir = backend === 'pglite' ? await mkdtemp(join(tmpdir(), 'awareness-readlog-')) : undefined
+    const db = backend === 'postgres' ? await createDatabase('readlog') : undefined
+    tt.teardown(async () => {
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+      await db?.drop()
+    })
+    const open = () => Store.open({ databaseUrl: db?.url ?? '', dataDir: dir ?? 'memory://', dimensions: 768 })
+    let store = await open()
+    const kept = await insertEntry(store, owner, 'kept')
+    const gone = await insertEntry(store, owner, 'gone')
+    const errors: unknown[] = []
+    store.reads.record(owner, [gone, kept], 'search', (err) => errors.push(err))
+    await store.withOwner(owner, (tx) => tx`DELETE FROM entries WHERE id = ${gone}`)
+    await store.close()
+    store = await open()
+    try {
+      tt.equal(await countReads(store, owner, kept), 1, 'the pending read was written at close')
+      tt.equal(await countReads(store, owner, gone), 0, 'the removed entry got no read')
+      tt.same(errors, [], 'and the batch did not fail for it')
+    } finally {
+      await store.close()
+    }
+  })
+}
