@@ -235,6 +235,8 @@ async function searchAt(backend: 'pglite' | 'postgres', count: number): Promise<
     const scenarios = [
       { name: 'get_knowledge, 10 entries (baseline)', run: () => load(server, { connections, request: () => legacyCall('get_knowledge', { limit: 10 }) }) },
       { name: `search, ${inMemory ? 'vectors in memory (exact)' : 'HNSW'}`, run: () => load(server, { connections, request: search }) },
+      // One client alone: a search's own latency, without nine others queued in front of it.
+      { name: 'search, 1 connection', run: () => load(server, { connections: 1, request: search }) },
     ]
     if (server.vectorMode === 'pgvector') {
       const other = inMemory ? 'hnsw' : 'memory'

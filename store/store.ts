@@ -22,6 +22,14 @@ export interface StoreOptions {
   readonly warn?: (msg: string) => void
 }
 
+export interface OwnerTransactionOptions {
+  /**
+   * Plan every statement for its actual values (plan_cache_mode = force_custom_plan): for queries whose
+   * best plan depends on them, such as search (a common term against a rare one). Default: PostgreSQL's own.
+   */
+  readonly customPlans?: boolean
+}
+
 let opened = 0
 /** How many stores this process has opened: the singleton tests count pools with it. */
 export function storesOpened(): number {
@@ -74,13 +82,22 @@ export class Store {
    * transaction-local owner setting come first, so RLS enforces isolation again below the query filters.
    * Never nest: the embedded database has a single connection.
    */
-  withOwner<T>(owner: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  withOwner<T>(owner: string, fn: (tx: Tx) => Promise<T>, opts: OwnerTransactionOptions = {}): Promise<T> {
     if (owner === '') return Promise.reject(new Error('An owner id is required'))
+    const plans = opts.customPlans ? 'force_custom_plan' : 'auto'
     return this.sql.begin(async (tx) => {
-      // One round trip for both: set_config('role', …, true) is SET LOCAL ROLE.
-      if (this.rlsRole) await tx`SELECT set_config('role', 'awareness_rls', true), set_config('app.current_user', ${owner}, true)`
-      else await tx`SELECT set_config('app.current_user', ${owner}, true)`
-      return fn(tx)
+      // One statement for all settings (set_config('role', …, true) is SET LOCAL ROLE), not awaited: fn's
+      // first statements go out in the same write and queue behind it on the connection. postgres.js sends
+      // a query only once it is awaited or executed, so execute() puts the setup in the queue before fn can
+      // queue anything. Should the setup fail, fn's statements fail with it, and its error (answered
+      // first) is the one reported.
+      const setup = (
+        this.rlsRole
+          ? tx`SELECT set_config('role', 'awareness_rls', true), set_config('app.current_user', ${owner}, true), set_config('plan_cache_mode', ${plans}, true)`
+          : tx`SELECT set_config('app.current_user', ${owner}, true), set_config('plan_cache_mode', ${plans}, true)`
+      ).execute()
+      const [, result] = await Promise.all([setup, fn(tx)])
+      return result
     }) as Promise<T>
   }
 

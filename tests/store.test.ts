@@ -121,6 +121,16 @@ for (const backend of backends()) {
       t.ok(after.owner === null || after.owner === '', 'the owner setting does not outlive its transaction')
       await t.rejects(store.withOwner('', async () => 1), /owner/)
     })
+
+    t.test('the owner settings precede statements queued at once, without awaiting anything', async (t) => {
+      const owner = uniqueOwner('eager')
+      // Promise.all sends the statement in the same tick withOwner starts its (unawaited) setup.
+      const [[eager]] = await store.withOwner(owner, (tx) => Promise.all([tx`SELECT current_user AS role, current_setting('app.current_user', true) AS owner, current_setting('plan_cache_mode') AS plans`]))
+      t.same(eager, { role: 'awareness_rls', owner, plans: 'auto' }, 'the first statement already runs as the owner, under RLS')
+      const [custom] = await store.withOwner(owner, (tx) => tx`SELECT current_setting('plan_cache_mode') AS plans`, { customPlans: true })
+      t.equal(custom.plans, 'force_custom_plan', 'customPlans switches the transaction to custom plans')
+      await t.rejects(store.withOwner(owner, (tx) => Promise.all([tx`SELECT 1/0`])), /division by zero/, 'a failing statement still fails the transaction')
+    })
   })
 }
 

@@ -13,6 +13,9 @@ import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvect
 import type { Entry } from '../../store/rows.js'
 import { ownerVectors, topRows } from './vector-cache.js'
 
+/** Owner-transaction options of a search: the best plan of both branches depends on the term and filter. */
+export const SEARCH_TRANSACTION = { customPlans: true } as const
+
 export const RRF_K = 60
 /** Candidates per branch (§6.2, §6.3). */
 export const BRANCH_LIMIT = 50
@@ -153,13 +156,15 @@ export function fuse(branches: readonly (readonly BranchRow[])[]): Fused[] {
   return [...byId.values()].sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || b.recency - a.recency || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/** Runs both branches in the caller's owner transaction and returns up to `limit` entries, best first. */
+/**
+ * Runs both branches in the caller's owner transaction — opened with `customPlans` (SEARCH_TRANSACTION) —
+ * and returns up to `limit` entries, best first.
+ */
 export async function hybridSearch(store: Store, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
-  // Issued in this order on the one connection, without waiting for each other's answers.
-  const settings = searchSettings(tx)
+  // Issued on the one connection without waiting for each other's answers.
   const lexical = lexicalBranch(tx, owner, q.filter, q.text, q.language, BRANCH_LIMIT, LEXICAL_CAP, store.rlsRole)
   const vector = q.vector !== undefined && q.model !== undefined ? vectorBranch(store, tx, owner, q.model, q.vector, q.filter) : Promise.resolve([])
-  const [, lexicalRows, vectorRows] = await Promise.all([settings, lexical, vector])
+  const [lexicalRows, vectorRows] = await Promise.all([lexical, vector])
   const ranked = fuse([vectorRows, lexicalRows]).slice(0, q.limit)
   const ids = ranked.map((f) => f.id)
   const entries = await liveEntriesByIds(tx, owner, ids)

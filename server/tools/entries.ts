@@ -30,6 +30,7 @@ import { ENTRY_TYPES, checkPagination, page, param, params, parseEntryType, pars
 import { applyChanges } from './changes.js'
 import { STRUCTURED_NOTE, defineTool } from './define.js'
 import { checkRecordContent, resolveRecordSchema } from './records.js'
+import { validRegconfig } from './write-language.js'
 import { checkKeyLength } from './writes.js'
 
 const KEY_INDEX = 'idx_entries_source_logical_key'
@@ -114,7 +115,10 @@ export const updateEntry = defineTool({
       } else if (a.content !== undefined) {
         content = typeof a.content === 'string' ? a.content : JSON.stringify(a.content)
       }
-      const next = applyChanges(current, { source: a.source, tags: a.tags, language, description: a.description, content, content_type: a.content_type }, new Date()) // D5
+      // As on every write path: a configuration this database lacks (PostgreSQL 15 has no 'estonian')
+      // falls back to 'simple' instead of failing the generated tsv column.
+      const valid = language === undefined ? undefined : await validRegconfig(ctx, tx, language)
+      const next = applyChanges(current, { source: a.source, tags: a.tags, language: valid, description: a.description, content, content_type: a.content_type }, new Date()) // D5
       return next === undefined ? current : writeChecked(tx, ctx.owner, next)
     })
     ctx.embed.schedule(ctx.owner, entry.id)

@@ -8,7 +8,7 @@ import { ToolError, invalidParameter } from '../errors.js'
 import { parseLanguageFilter } from '../language.js'
 import { ENTRY_TYPES, KNOWLEDGE_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp } from '../validate.js'
 import type { Tx } from '../../store/index.js'
-import { hybridSearch, round4 } from '../search/hybrid.js'
+import { SEARCH_TRANSACTION, hybridSearch, round4 } from '../search/hybrid.js'
 import { queryVector } from '../search/query-vector.js'
 import { applyChanges } from './changes.js'
 import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
@@ -152,7 +152,7 @@ export const getKnowledge = defineTool({
     // hold the database connection), then re-ranking, read logging and read counts.
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryKnowledge(tx, ctx.owner, filter, limit + 1, offset))
     const q = rows.length > 0 ? await queryVector(ctx.embedder, ctx.store.vectorDimensions, hint) : undefined
-    return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, rows, q?.vector === undefined ? undefined : await hintScores(ctx, tx, hint, q.vector, q.model, rows)))
+    return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, rows, q?.vector === undefined ? undefined : await hintScores(ctx, tx, hint, q.vector, q.model, rows)), SEARCH_TRANSACTION)
   },
 })
 

@@ -11,7 +11,7 @@ import type { SearchFilter } from '../../store/queries/search.js'
 import { ToolError, invalidParameter } from '../errors.js'
 import { isoToRegconfig } from '../language.js'
 import { backfill } from '../search/backfill.js'
-import { hybridSearch, round4 } from '../search/hybrid.js'
+import { SEARCH_TRANSACTION, hybridSearch, round4 } from '../search/hybrid.js'
 import { queryVector } from '../search/query-vector.js'
 import { ENTRY_TYPES, param, params, parseEntryType, parseTimestamp } from '../validate.js'
 import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
@@ -86,7 +86,7 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
       ctx.log.warn({ reason: q.message }, 'search degraded to full-text only')
     }
     return out
-  })
+  }, SEARCH_TRANSACTION)
 }
 
 const SEARCH_DESCRIPTION =

@@ -51,7 +51,7 @@ const toBranchRow = (r: Record<string, unknown>): BranchRow => ({ id: r.id as st
  * `ts_rank_cd`. Only the `cap` most recent matches are ranked: for a term found in most entries the planner
  * walks the owner's recency index and stops after `cap` matches instead of fetching and sorting every match
  * (the cap's order is the index's own, so no sort is needed). Ties by id. Needs custom plans
- * (searchSettings): a generic plan cannot tell a common term from a rare one.
+ * (withOwner's `customPlans`): a generic plan cannot tell a common term from a rare one.
  *
  * `rlsRole`: the transaction runs as the non-bypass role (Store.rlsRole). Under row-level security the
  * planner may not evaluate a non-LEAKPROOF operator before the policy, and `@@` (ts_match_vq) is not
@@ -80,20 +80,15 @@ export async function lexicalBranch(tx: Tx, owner: string, f: SearchFilter, text
 }
 
 /**
- * Transaction-local settings of a search, in one statement: custom plans for every statement (the best
- * plan of both branches depends on the actual term and filter values), and for HNSW scans `ef_search` —
- * which bounds how many candidates one index scan yields (default 40, which would silently cap a 50-row
- * branch) — and, on pgvector ≥ 0.8, iterative scans, which keep scanning when the owner and filter
- * predicates reject candidates, so a small owner next to a large one is not starved.
+ * Transaction-local settings of an HNSW scan, in one statement: `ef_search` — which bounds how many
+ * candidates one index scan yields (default 40, which would silently cap a 50-row branch) — and, on
+ * pgvector ≥ 0.8, iterative scans, which keep scanning when the owner and filter predicates reject
+ * candidates, so a small owner next to a large one is not starved. (Searches also run with custom plans:
+ * the owner transaction's `customPlans` option.)
  */
-export async function searchSettings(tx: Tx, hnsw?: { efSearch: number; iterative: boolean }): Promise<void> {
-  if (hnsw === undefined) await tx`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`
-  else if (!hnsw.iterative) await tx`SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('hnsw.ef_search', ${String(hnsw.efSearch)}, true)`
-  else {
-    await tx`
-      SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('hnsw.ef_search', ${String(hnsw.efSearch)}, true),
-             set_config('hnsw.iterative_scan', 'relaxed_order', true)`
-  }
+export async function searchSettings(tx: Tx, hnsw: { efSearch: number; iterative: boolean }): Promise<void> {
+  if (!hnsw.iterative) await tx`SELECT set_config('hnsw.ef_search', ${String(hnsw.efSearch)}, true)`
+  else await tx`SELECT set_config('hnsw.ef_search', ${String(hnsw.efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
 }
 
 /** pgvector's extension version in this database, e.g. '0.8.0'; undefined without pgvector. */
