@@ -96,7 +96,8 @@ export class Store {
           ? tx`SELECT set_config('role', 'awareness_rls', true), set_config('app.current_user', ${owner}, true), set_config('plan_cache_mode', ${plans}, true)`
           : tx`SELECT set_config('app.current_user', ${owner}, true), set_config('plan_cache_mode', ${plans}, true)`
       ).execute()
-      const [, result] = await Promise.all([setup, fn(tx)])
+      // Run through an async wrapper so even a synchronous throw leaves no setup rejection unhandled.
+      const [, result] = await Promise.all([setup, (async () => fn(tx))()])
       return result
     }) as Promise<T>
   }
