@@ -87,7 +87,7 @@ interface Ctx {
 }
 
 /** Bulk-loads `count` notes of the owner with their hash-provider embeddings; returns the time taken. */
-export async function seedNotes(ctx: Ctx, args: { count: number; seed: number; rebuildIndex?: boolean }): Promise<{ ms: number; loadMs: number; indexMs: number }> {
+export async function seedNotes(ctx: Ctx, args: { count: number; seed: number; rebuildIndex?: boolean; hnsw?: { m: number; efConstruction: number } }): Promise<{ ms: number; loadMs: number; indexMs: number }> {
   const { store, owner } = ctx
   const corpus = new Corpus(args.seed)
   const hash = new HashProvider(DIMS)
@@ -133,7 +133,9 @@ export async function seedNotes(ctx: Ctx, args: { count: number; seed: number; r
   if (rebuild) {
     await store.system(async (tx) => {
       await tx`SET LOCAL maintenance_work_mem = '512MB'`
-      await tx.unsafe(`CREATE INDEX idx_embeddings_vector_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`)
+      // The migration's parameters unless an experiment asks for others.
+      const { m, efConstruction } = args.hnsw ?? { m: 16, efConstruction: 64 }
+      await tx.unsafe(`CREATE INDEX idx_embeddings_vector_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops) WITH (m = ${Number(m)}, ef_construction = ${Number(efConstruction)})`)
     })
   }
   const indexed = performance.now()
