@@ -16,7 +16,7 @@
 import { HashProvider, composeEmbeddingText, textHash } from '../workers/embedder.js'
 import { upsertEmbeddings, vectorLiteral, type NewEmbedding } from '../store/queries/embeddings.js'
 import { DISTANCE_DECIMALS, pgvectorBranch, searchSettings } from '../store/queries/search.js'
-import { BRANCH_LIMIT, EF_SEARCH, IN_MEMORY_MAX_ROWS, setInMemoryMaxRows } from '../server/search/hybrid.js'
+import { BRANCH_LIMIT, EF_SEARCH, EMBEDDED_IN_MEMORY_MAX_ROWS, IN_MEMORY_MAX_ROWS, setInMemoryMaxRows } from '../server/search/hybrid.js'
 import { invalidateVectors, vectorCacheStats } from '../server/search/vector-cache.js'
 import type { Store } from '../store/index.js'
 import { alternate, benchBackends, legacyCall, load, once, report, startBenchServer, type BenchServer } from './lib.js'
@@ -247,7 +247,7 @@ async function searchAt(backend: 'pglite' | 'postgres', count: number): Promise<
     }
     const connections = 10
     const search = () => legacyCall('search', { query: queries(), limit: 10 })
-    const inMemory = count <= IN_MEMORY_MAX_ROWS || server.vectorMode === 'array'
+    const inMemory = count <= (backend === 'pglite' ? EMBEDDED_IN_MEMORY_MAX_ROWS : IN_MEMORY_MAX_ROWS) || server.vectorMode === 'array'
     const scenarios = [
       { name: 'get_knowledge, 10 entries (baseline)', run: () => load(server, { connections, request: () => legacyCall('get_knowledge', { limit: 10 }) }) },
       { name: `search, ${inMemory ? 'vectors in memory (exact)' : 'HNSW'}`, run: () => load(server, { connections, request: search }) },

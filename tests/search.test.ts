@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EmbeddingQueue } from '../server/embedding-queue.js'
 import { BRANCH_LIMIT, setInMemoryMaxRows, vectorBranch } from '../server/search/hybrid.js'
+import { invalidateVectors } from '../server/search/vector-cache.js'
 import type { Embedder } from '../server/tools/define.js'
 import type { Store } from '../store/index.js'
 import { upsertEmbeddings } from '../store/queries/embeddings.js'
@@ -179,7 +180,7 @@ for (const backend of backends()) {
       t.equal(rare.length, 12, 'a selective filter still yields every match')
       assertNearest(t, rare, await exactDistances(store, big, q, 'rare'), 'the filtered branch is an exact k-NN')
       if (store.vectorMode !== 'pgvector') return
-      // pgvector's own path, as owners above IN_MEMORY_MAX_ROWS get it.
+      // pgvector's own path, as owners above the in-memory limit get it.
       setInMemoryMaxRows(store, 0)
       t.teardown(() => setInMemoryMaxRows(store, undefined))
       const small = await hybridServer(t, backend)
@@ -389,10 +390,16 @@ t.test('pgvector and array mode return identical results for the same data', { s
     assertNearest(t, (await s.withOwner(owner, (tx) => vectorBranch(s, tx, owner, hash.modelName, q, { includeExpired: false }))).map((r) => r.id), await exactDistances(s, owner, q), `${s.vectorMode}: exact k-NN`)
     if (s.vectorMode === 'pgvector') {
       setInMemoryMaxRows(s, 0)
+      invalidateVectors(s, owner) // the next search re-checks the table at once, finds too many rows and drops the index
       const sql = []
       for (const args of queries) sql.push((await call(c, 'search', args)).body.entries.map((e: { id: string; similarity: number }) => [e.id, e.similarity]))
       setInMemoryMaxRows(s, undefined)
       t.same(sql, out, 'pgvector through SQL answers exactly as in memory')
+      // The HNSW searches dropped the in-memory index (too many rows for a limit of 0); within the recheck
+      // interval, the first searches with the limit restored must reload it, not answer from an empty one.
+      const again = []
+      for (const args of queries) again.push((await call(c, 'search', args)).body.entries.map((e: { id: string; similarity: number }) => [e.id, e.similarity]))
+      t.same(again, out, 'back in memory at once: the same answers')
     }
   }
   t.same(results[0], results[1])

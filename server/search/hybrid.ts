@@ -3,7 +3,7 @@
  * the same filter, fused with Reciprocal Rank Fusion (k = 60).
  *
  * Vector branch: the owner's vectors scored exactly in memory (vector-cache.ts) — always in array mode, and
- * with pgvector for owners of up to IN_MEMORY_MAX_ROWS vectors; the best rows are checked against the filter
+ * with pgvector for owners of up to inMemoryMaxRows(store) vectors; the best rows are checked against the filter
  * in SQL, and only when too few pass is the whole filtered id set fetched. Larger pgvector owners use HNSW
  * with ef_search ≥ the candidate count and iterative scans; when that comes back short (a selective filter)
  * an exact k-NN over the filtered rows follows.
@@ -33,11 +33,25 @@ export const EF_SEARCH = 200
  */
 export const LEXICAL_CAP = 200
 /**
- * With pgvector, owners with at most this many vectors for the model are searched exactly in memory. Measured
- * on the embedded database (bench/search.ts): at 10,000 vectors the in-memory scan costs ~1–2 ms of the main
+ * With pgvector on PostgreSQL, owners with at most this many vectors are searched exactly in memory; larger
+ * ones use HNSW, which PostgreSQL runs in its own processes, beside other connections. Measured on the
+ * embedded database (bench/search.ts): at 10,000 vectors the in-memory scan costs ~1–2 ms of the main
  * thread where an HNSW scan costs ~8 ms of the database's single thread.
  */
 export const IN_MEMORY_MAX_ROWS = 50_000
+/**
+ * The same limit on the embedded database, where an HNSW scan occupies the one database thread every other
+ * request waits for. Measured at 100,000 Zipf notes (10 concurrent searches in-process, 2 alternating
+ * rounds): exact in memory 44 searches/s, p50 225 ms, 23.6 ms CPU each; HNSW (ef_search 200, recall 0.86)
+ * 35.6/s, p50 278 ms, 29.6 ms CPU. The price is memory: rows × dimensions × 4 bytes (600 MB at 200,000 × 768),
+ * within the caches' shared budget (vector-cache.ts).
+ */
+export const EMBEDDED_IN_MEMORY_MAX_ROWS = 200_000
+
+/** The in-memory limit of this store's backend (array mode has no other path: always in memory). */
+export function inMemoryMaxRows(store: Store): number {
+  return inMemoryLimits.get(store) ?? (store.backend === 'embedded' ? EMBEDDED_IN_MEMORY_MAX_ROWS : IN_MEMORY_MAX_ROWS)
+}
 /**
  * In-memory branch, first round: nearest rows checked against the filter in SQL. Without a narrowing filter
  * almost every row passes (only expired or trashed ones fail), so a small margin suffices; with one, more.
@@ -71,7 +85,7 @@ export interface ScoredEntry {
 
 const inMemoryLimits = new WeakMap<Store, number>()
 
-/** Overrides IN_MEMORY_MAX_ROWS for one store (0 sends every pgvector search to HNSW; tests and benchmarks). */
+/** Overrides the in-memory limit for one store (0 sends every pgvector search to HNSW; tests and benchmarks). */
 export function setInMemoryMaxRows(store: Store, rows: number | undefined): void {
   if (rows === undefined) inMemoryLimits.delete(store)
   else inMemoryLimits.set(store, rows)
@@ -121,7 +135,7 @@ async function memoryRows(store: Store, tx: Tx, owner: string, model: string, ve
 /** The vector branch: the 50 nearest filtered entries embedded for `model`, nearest first. */
 export async function vectorBranch(store: Store, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter): Promise<BranchRow[]> {
   if (store.vectorMode === 'array') return (await memoryRows(store, tx, owner, model, vector, filter, Infinity)) ?? []
-  const inMemory = await memoryRows(store, tx, owner, model, vector, filter, inMemoryLimits.get(store) ?? IN_MEMORY_MAX_ROWS)
+  const inMemory = await memoryRows(store, tx, owner, model, vector, filter, inMemoryMaxRows(store))
   if (inMemory !== undefined) return inMemory
   if (filter.ids === undefined) {
     // The HNSW settings, sent only when this path is taken.

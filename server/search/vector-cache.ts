@@ -4,7 +4,7 @@
  *
  * Why: PostgreSQL without pgvector computes cosine with `unnest` in SQL at ~0.1 ms per row (about 1 s for
  * 10,000 vectors); here a scan of 10,000 × 768 costs ~1–2 ms, on the main thread rather than the database's.
- * With pgvector it also serves owners up to IN_MEMORY_MAX_ROWS: exact instead of approximate, and on the
+ * With pgvector it also serves owners up to the in-memory limit (hybrid.ts): exact instead of approximate, and on the
  * embedded database (PGlite, one WebAssembly thread, no SIMD) far cheaper than an HNSW scan (measured in
  * bench/search.ts).
  *
@@ -121,7 +121,11 @@ export class OwnerVectors {
 
   private async syncOnce(tx: Tx, owner: string, model: string, maxRows: number): Promise<boolean> {
     const now = performance.now()
-    if (now - this.checkedAt < RECHECK_MS) return this.tableRows <= maxRows
+    const recent = now - this.checkedAt < RECHECK_MS
+    if (recent && this.tableRows > maxRows) return false
+    // Recently checked and held: serve. (Nothing held after a too-many answer → load now, should the limit
+    // have been raised meanwhile, rather than serve an empty index until the next check.)
+    if (recent && this.version !== undefined) return true
     const v = await embeddingVersion(tx, owner, model)
     this.checkedAt = now
     this.tableRows = v.count
