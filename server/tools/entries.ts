@@ -115,8 +115,8 @@ export const updateEntry = defineTool({
       } else if (a.content !== undefined) {
         content = typeof a.content === 'string' ? a.content : JSON.stringify(a.content)
       }
-      // As on every write path: a configuration this database lacks (PostgreSQL 15 has no 'estonian')
-      // falls back to 'simple' instead of failing the generated tsv column.
+      // As on every write path: a configuration this database's catalog lacks falls back to 'simple'
+      // instead of failing the generated tsv column.
       const valid = language === undefined ? undefined : await validRegconfig(ctx, tx, language)
       const next = applyChanges(current, { source: a.source, tags: a.tags, language: valid, description: a.description, content, content_type: a.content_type }, new Date()) // D5
       return next === undefined ? current : writeChecked(tx, ctx.owner, next)
