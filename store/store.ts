@@ -20,6 +20,8 @@ export interface StoreOptions {
   /** Pool size for PostgreSQL (the embedded database always uses one connection). */
   readonly maxConnections?: number
   readonly warn?: (msg: string) => void
+  /** How long a logged read waits to share its write with others, in ms (read-log.ts; default 20). */
+  readonly readFlushMs?: number
 }
 
 export interface OwnerTransactionOptions {
@@ -38,7 +40,7 @@ export function storesOpened(): number {
 
 export class Store {
   /** Reads returned by tools, written behind in batches (read-log.ts). */
-  readonly reads: ReadLog = new ReadLog((owner, fn) => this.withOwner(owner, fn))
+  readonly reads: ReadLog
 
   private constructor(
     readonly sql: Sql,
@@ -49,7 +51,10 @@ export class Store {
     /** Whether owner transactions switch to the non-bypass role (the connection's role ignores RLS). */
     readonly rlsRole: boolean,
     private readonly embedded: EmbeddedDatabase | undefined,
-  ) {}
+    readFlushMs: number | undefined,
+  ) {
+    this.reads = new ReadLog((owner, fn) => this.withOwner(owner, fn), readFlushMs)
+  }
 
   static async open(opts: StoreOptions): Promise<Store> {
     const embedded = opts.databaseUrl === '' ? await startEmbedded(opts.dataDir) : undefined
@@ -69,7 +74,7 @@ export class Store {
         opts.warn?.('The database role bypasses row-level security and the awareness_rls role is unavailable: owner isolation rests on query filters alone.')
       }
       opened++
-      return new Store(sql, embedded ? 'embedded' : 'postgres', vectorMode, dimensions, rlsRole, embedded)
+      return new Store(sql, embedded ? 'embedded' : 'postgres', vectorMode, dimensions, rlsRole, embedded, opts.readFlushMs)
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => undefined)
       await embedded?.close()

@@ -51,14 +51,15 @@ export async function createDatabase(label = 't'): Promise<{ url: string; drop: 
 }
 
 /** Opens a fresh store on the backend (callers close it); for PostgreSQL in its own new database. */
-export async function openStore(backend: Backend, opts: { dimensions?: number } = {}): Promise<{ store: Store; dispose: () => Promise<void> }> {
+export async function openStore(backend: Backend, opts: { dimensions?: number; readFlushMs?: number } = {}): Promise<{ store: Store; dispose: () => Promise<void> }> {
   const dimensions = opts.dimensions ?? 768
+  const readFlushMs = opts.readFlushMs
   if (backend === 'pglite') {
-    const store = await Store.open({ databaseUrl: '', dataDir: 'memory://', dimensions })
+    const store = await Store.open({ databaseUrl: '', dataDir: 'memory://', dimensions, readFlushMs })
     return { store, dispose: () => store.close() }
   }
   const db = await createDatabase()
-  const store = await Store.open({ databaseUrl: db.url, dataDir: 'memory://', dimensions })
+  const store = await Store.open({ databaseUrl: db.url, dataDir: 'memory://', dimensions, readFlushMs })
   return {
     store,
     dispose: async () => {

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../store/index.js'
-import { backends, call, clientV1, createDatabase, startServer, uniqueOwner } from './helpers.js'
+import { backends, call, clientV1, createDatabase, openStore, startServer, uniqueOwner } from './helpers.js'
 
 type Row = Record<string, unknown>
 
@@ -25,7 +25,10 @@ async function insertEntry(store: Store, owner: string, description: string): Pr
 
 for (const backend of backends()) {
   t.test(`concurrent reads are all logged and visible to the next call on ${backend}`, async (tt) => {
-    const srv = await startServer(tt, { backend })
+    // A flush delay no test outlives: only the readers' own flushes write, so each assertion below shows one.
+    const own = await openStore(backend, { readFlushMs: 600_000 })
+    tt.teardown(() => own.dispose())
+    const srv = await startServer(tt, { backend, store: own.store })
     const c = await clientV1(tt, srv.url)
     const made: string[] = []
     for (const d of ['first shared note', 'second shared note', 'third shared note']) {
@@ -34,6 +37,7 @@ for (const backend of backends()) {
     }
     const answers = await Promise.all(Array.from({ length: 10 }, () => call(c, 'get_knowledge', {})))
     tt.ok(answers.every((a) => !a.isError && (a.body.entries as Row[]).length === 3), 'ten parallel pages of three entries')
+    tt.equal(await countReads(srv.store, srv.owner), 0, 'written behind: nothing in the table yet')
     // No waiting: get_reads writes what is pending before it answers.
     const reads = await call(c, 'get_reads', { limit: 100 })
     const rows = reads.body.entries as Row[]
@@ -45,6 +49,7 @@ for (const backend of backends()) {
     tt.same((again.body.entries as Row[]).map((e) => e.read_count), [12, 12, 12], 'each list call adds exactly one read')
     const last = (again.body.entries as Row[])[0].last_read as string
     tt.ok(Math.abs(Date.parse(last) - Date.now()) < 60_000, 'last_read is the time of this read')
+    tt.equal(await countReads(srv.store, srv.owner, made[0]), 11, 'the second list call\'s read is still pending')
     await srv.store.reads.flush()
     tt.equal(await countReads(srv.store, srv.owner, made[0]), 12, 'the table agrees with the counters')
   })

@@ -95,23 +95,19 @@ const SEARCH_DESCRIPTION =
   'similarity is the fused rank score (at most about 0.033), not a cosine. Full-text matching needs every word of the query; pass language (e.g. "en") to match word forms ("retiring" finds "retirement"). ' +
   'Without an embedding provider the answer says mode "lexical" and comes from full-text matching alone. Reads are logged. Pages: {entries, limit, offset, has_more, mode}.'
 
-export const search = defineTool({
-  name: 'search',
-  title: 'Search memory',
-  description: SEARCH_DESCRIPTION + STRUCTURED_NOTE,
-  input: searchInput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  run: (ctx, a) => runSearch(ctx, a),
-})
+/** search and its deprecated alias: one definition, two names. */
+const searchTool = (name: string, title: string, preface: string) =>
+  defineTool({
+    name,
+    title,
+    description: preface + SEARCH_DESCRIPTION + STRUCTURED_NOTE,
+    input: searchInput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    run: (ctx, a) => runSearch(ctx, a),
+  })
 
-export const semanticSearch = defineTool({
-  name: 'semantic_search',
-  title: 'Search memory (deprecated alias)',
-  description: 'Deprecated: use search, which this tool calls with the same arguments and answers identically. ' + SEARCH_DESCRIPTION + STRUCTURED_NOTE,
-  input: searchInput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  run: (ctx, a) => runSearch(ctx, a),
-})
+export const search = searchTool('search', 'Search memory', '')
+export const semanticSearch = searchTool('semantic_search', 'Search memory (deprecated alias)', 'Deprecated: use search, which this tool calls with the same arguments and answers identically. ')
 
 export const backfillEmbeddings = defineTool({
   name: 'backfill_embeddings',
