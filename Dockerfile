@@ -74,4 +74,4 @@ LABEL org.opencontainers.image.title="Awareness" \
 USER awareness
 
 # Exec form: node is PID 1 and receives SIGTERM directly (the server drains and closes).
-CMD ["node", "dist/server/main.js"]
+CMD ["node", "dist/app/main.js"]

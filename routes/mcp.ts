@@ -3,14 +3,14 @@
  * method answers 405 (decision 1), so no client ever holds a GET stream open on a server that has none.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../server/config.js'
-import type { McpLayer, RequestContext } from '../server/mcp.js'
-import type { EmbedScheduler, Embedder, Log } from '../server/tools/define.js'
+import type { Config } from '../core/config.js'
+import type { McpLayer, RequestContext } from '../mcp/layer.js'
+import type { EmbedScheduler, Embedder, Log } from '../mcp/tools/define.js'
 import type { Store } from '../store/index.js'
-import type { GuardHook } from './auth.js'
+import type { GuardHook } from './hooks/auth.js'
 import { jsonRpcError, mapBodyError } from './json-rpc.js'
-import { originCheck } from './origin.js'
-import { logMcpRequest } from './request-log.js'
+import { originCheck } from './hooks/origin.js'
+import { logMcpRequest } from './hooks/request-log.js'
 
 export interface McpRouteOptions {
   readonly config: Config
@@ -18,7 +18,7 @@ export interface McpRouteOptions {
   readonly getStore: () => Promise<Store>
   readonly embed: EmbedScheduler
   readonly embedder: Embedder | undefined
-  /** Authentication and the per-owner slot (routes/auth.ts); runs after the Origin check. */
+  /** Authentication and the per-owner slot (routes/hooks/auth.ts); runs after the Origin check. */
   readonly guard: GuardHook
 }
 

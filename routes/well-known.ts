@@ -4,7 +4,7 @@
  * With a secret mount path the bare root form is 404, because its `resource` would disclose the mount (R4).
  */
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../server/config.js'
+import type { Config } from '../core/config.js'
 
 export const METADATA_PATH = '/.well-known/oauth-protected-resource'
 

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
-const ROOTS = ['server', 'routes', 'store', 'workers', 'tests', 'bench', 'scripts']
+const ROOTS = ['app', 'auth', 'cli', 'core', 'domain', 'mcp', 'routes', 'search', 'store', 'workers', 'tests', 'bench', 'scripts']
 const HARD_LIMIT = 500
 const problems = []
 

@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { spawnableUrl, workerUrl } from '../workers/worker-url.js'
+import { spawnableUrl, workerUrl } from '../core/worker-url.js'
 import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from './embedded-worker.js'
 
 const START_TIMEOUT_MS = 60_000

@@ -10,7 +10,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type Cry
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
-import { OAuthValidator } from '../server/auth/oauth.js'
+import { OAuthValidator } from '../auth/oauth.js'
 import { insertUser } from '../store/queries/users.js'
 import { backends, captureLog, call, post, startServer, uniqueOwner } from './helpers.js'
 

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import type { Tx } from '../store/index.js'
-import { runBriefing } from '../server/briefing.js'
+import { runBriefing } from '../domain/briefing/run.js'
 import { backends, call, clientV1, clientV2, snapshot, startServer, type McpClient } from './helpers.js'
 
 const alertArgs = (over: Record<string, unknown> = {}) => ({ source: 'nas', tags: ['infra'], alert_id: 'disk-full', level: 'warning', alert_type: 'threshold', message: 'Disk 91% full', ...over })

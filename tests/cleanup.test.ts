@@ -3,7 +3,7 @@
  * their expired entries and old trash; one instance at a time runs it (lease); RLS stays enforced.
  */
 import t from 'tap'
-import { Cleanup } from '../server/cleanup.js'
+import { Cleanup } from '../app/cleanup.js'
 import { releaseLease, takeLease } from '../store/queries/cleanup.js'
 import { backends, call, clientV1, silentLogger, startServer } from './helpers.js'
 

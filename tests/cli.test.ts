@@ -1,6 +1,6 @@
 /**
  * The command-line tools (http-and-operations.md §17, §21 E, risks R8, R19, R27), spawned as a user runs
- * them — `node --import tsx server/cli/<entry>.ts` with a clean environment — against a throwaway
+ * them — `node --import tsx cli/<entry>.ts` with a clean environment — against a throwaway
  * PostgreSQL database and a temporary embedded data directory.
  */
 import t, { type Test } from 'tap'
@@ -30,7 +30,7 @@ interface Run {
 /** Runs an entry file (`main` is `awareness <command>`) with only the given environment. */
 function cli(entry: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/cli', `${entry}.ts`), ...args], { cwd: ROOT, env: { ...BASE_ENV, ...env } })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', `${entry}.ts`), ...args], { cwd: ROOT, env: { ...BASE_ENV, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

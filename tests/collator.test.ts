@@ -8,8 +8,8 @@ import {
   collateBriefing,
   isSuppressed,
   matchingPattern,
-} from '../server/collator.js'
-import type { BriefingEntry, CollatorInput } from '../server/collator.js'
+} from '../domain/briefing/collate.js'
+import type { BriefingEntry, CollatorInput } from '../domain/briefing/collate.js'
 
 // Thursday 2026-04-16, 10:00 UTC (12:00 in Paris).
 const NOW = new Date('2026-04-16T10:00:00.000Z')

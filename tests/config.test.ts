@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { ConfigError, loadConfig } from '../server/config.js'
+import { ConfigError, loadConfig } from '../core/config.js'
 
 type Env = Record<string, string | undefined>
 

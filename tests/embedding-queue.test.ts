@@ -6,8 +6,8 @@
  */
 import t, { type Test } from 'tap'
 import pino from 'pino'
-import { EmbeddingQueue, type EmbeddingQueueOptions } from '../server/embedding-queue.js'
-import { compose, storeVectors } from '../server/search/backfill.js'
+import { EmbeddingQueue, type EmbeddingQueueOptions } from '../search/embedding-queue.js'
+import { compose, storeVectors } from '../search/backfill.js'
 import type { Store } from '../store/index.js'
 import { readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError, HashProvider } from '../workers/embedder.js'

@@ -5,8 +5,8 @@ import {
   normalizeRecordContent,
   splitSchemaKey,
   validateRecord,
-} from '../server/json-schema.js'
-import type { RecordValidationError, RecordValidationResult } from '../server/json-schema.js'
+} from '../domain/json-schema.js'
+import type { RecordValidationError, RecordValidationResult } from '../domain/json-schema.js'
 
 function failures(result: RecordValidationResult): RecordValidationError[] {
   if (result.ok) throw new Error('expected the content to be rejected')

@@ -11,9 +11,9 @@ import {
   resolveLanguage,
   unsupportedLanguageAlert,
   warmLanguageDetector,
-} from '../server/language.js'
-import type { Log } from '../server/tools/define.js'
-import { validRegconfig } from '../server/tools/write-language.js'
+} from '../domain/language.js'
+import type { Log } from '../mcp/tools/define.js'
+import { validRegconfig } from '../mcp/tools/write-language.js'
 import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner } from './helpers.js'
 
 const PAIRS: Array<[string, string]> = [

@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { SignJWT } from 'jose'
-import { OwnerSlots } from '../routes/limits.js'
+import { OwnerSlots } from '../routes/hooks/limits.js'
 import { backends, post, startServer, uniqueOwner } from './helpers.js'
 
 const SECRET = 'limits-secret-0123456789-abcdefghijklmnop'

@@ -5,7 +5,7 @@
  * mcp-surface.md §3.14: search then answers from the full-text branch and says why; nothing is written).
  */
 import t, { type Test } from 'tap'
-import { EmbeddingQueue } from '../server/embedding-queue.js'
+import { EmbeddingQueue } from '../search/embedding-queue.js'
 import { composeEmbeddingText } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import { FAKE_MODEL, startEmbeddingServer, type FakeEmbeddingServer } from './fixtures/embedding-server.js'

@@ -3,9 +3,9 @@
  * tie-breakers (data-and-engine.md §6.4).
  */
 import t from 'tap'
-import { RRF_K, fuse } from '../server/search/hybrid.js'
-import { jsScan, simdScan, wasmMemory } from '../server/search/simd.js'
-import { topRows } from '../server/search/vector-cache.js'
+import { RRF_K, fuse } from '../search/hybrid.js'
+import { jsScan, simdScan, wasmMemory } from '../search/simd.js'
+import { topRows } from '../search/vector-cache.js'
 
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000
 

@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { WorkerHost, WorkerPool } from '../workers/host.js'
 import { WorkerError } from '../workers/protocol.js'
 import type { LogLevel, WorkerLog } from '../workers/protocol.js'
-import { spawnableUrl, workerUrl } from '../workers/worker-url.js'
+import { spawnableUrl, workerUrl } from '../core/worker-url.js'
 
 const fixture = new URL('./fixtures/crash-worker.ts', import.meta.url)
 

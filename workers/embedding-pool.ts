@@ -6,7 +6,7 @@ import { createProvider } from './embedder.js'
 import { WorkerPool } from './host.js'
 import type { WorkerHostStats } from './host.js'
 import type { AvailableResult, EmbedResult, EmbeddingProviderConfig, WorkerLog } from './protocol.js'
-import { workerUrl } from './worker-url.js'
+import { workerUrl } from '../core/worker-url.js'
 
 export interface EmbeddingPool {
   /** '' when no provider is configured. */

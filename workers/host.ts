@@ -24,7 +24,7 @@ import {
   isWorkerResponse,
 } from './protocol.js'
 import type { WorkerLog, WorkerRequest } from './protocol.js'
-import { spawnableUrl } from './worker-url.js'
+import { spawnableUrl } from '../core/worker-url.js'
 
 export interface WorkerHostOptions {
   name: string

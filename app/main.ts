@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * Process entry: configuration → logger → store warm-up → app → listen; SIGTERM/SIGINT drain and close
+ * (http-and-operations.md §1.1–§1.2).
+ */
+import { ConfigError, loadConfig, type Config } from '../core/config.js'
+import { buildApp } from './app.js'
+import { createLogger } from './logger.js'
+import { closeStore, getStore } from '../store/index.js'
+import { startBackground, type Background } from './background.js'
+import { Cleanup } from './cleanup.js'
+
+const GRACE_MS = 10_000
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.problems.join('; ')}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  const log = createLogger(config.logLevel)
+  for (const warning of config.warnings) log.warn(warning)
+  const storeOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions: config.embedding.dimensions, warn: (m: string) => log.warn(m) }
+
+  let store
+  try {
+    // Warm-up: an unreachable database stops startup so an orchestrator restarts the container.
+    store = await getStore(storeOptions)
+  } catch (err) {
+    log.fatal({ err }, 'could not open the database')
+    process.exit(1)
+  }
+  const background: Background = await startBackground({ config, log, store })
+  const cleanup = new Cleanup(store, log)
+  cleanup.start()
+  void cleanup.run().catch((err: unknown) => log.error({ err }, 'cleanup failed'))
+  const app = await buildApp({ config, logger: log, getStore: () => getStore(storeOptions), embed: background.embed, embedder: background.embeddings })
+  await app.listen({ host: config.host, port: config.port })
+  const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
+  log.info(
+    { transport: 'streamable-http', host: config.host, port: config.port, mount: config.mountPath !== '', auth, database: store.backend, vectors: store.vectorMode, stateless: true },
+    'Awareness listening',
+  )
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutdown requested')
+    const force = setTimeout(() => {
+      log.warn('in-flight requests did not finish within the grace period; exiting')
+      process.exit(0)
+    }, GRACE_MS + 5_000)
+    force.unref()
+    void (async () => {
+      // fastify.close() stops accepting and waits for in-flight requests (bounded by the grace timer).
+      await app.close().catch((err: unknown) => log.error({ err }, 'closing the server failed'))
+      await cleanup.stop()
+      await background.close().catch((err: unknown) => log.error({ err }, 'stopping workers failed'))
+      await closeStore().catch((err: unknown) => log.error({ err }, 'closing the database failed'))
+      log.info('stopped')
+      process.exit(0)
+    })()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+await main()

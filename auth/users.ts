@@ -1,0 +1,45 @@
+/**
+ * Owner resolution after a valid OAuth token (http-and-operations.md §9.6): an already linked user, then a
+ * pre-provisioned user linked by email, then optional auto-provisioning, else the raw claim value.
+ */
+import type { Store } from '../store/index.js'
+import { createUserIfNotExists, fillUserProfile, findUserByOAuth, linkOAuthIdentity } from '../store/queries/users.js'
+import type { Log } from '../mcp/tools/define.js'
+import type { OAuthIdentity } from './oauth.js'
+
+export interface Resolution {
+  readonly owner: string
+  /** False when the database could not be asked: the fallback must not be cached. */
+  readonly settled: boolean
+}
+
+export async function resolveOAuthOwner(store: Store, identity: OAuthIdentity, autoProvision: boolean, log: Log): Promise<Resolution> {
+  const { issuer, subject, email, name } = identity
+  try {
+    const owner = await store.system(async (tx) => {
+      if (issuer !== undefined && subject !== undefined) {
+        const linked = await findUserByOAuth(tx, issuer, subject)
+        if (linked !== undefined) {
+          if (email !== undefined || name !== undefined) {
+            // Another user may already hold this canonical email: the profile stays as it is then.
+            await tx.savepoint((sp) => fillUserProfile(sp, linked, email, name)).catch(() => undefined)
+          }
+          return linked
+        }
+        // An address the issuer says is unverified never claims a pre-provisioned account (risk R10).
+        if (email !== undefined && identity.emailVerified !== false) {
+          const byEmail = await tx.savepoint((sp) => linkOAuthIdentity(sp, issuer, subject, email)).catch(() => undefined)
+          if (byEmail !== undefined) return byEmail
+        }
+      }
+      if (autoProvision) {
+        await createUserIfNotExists(tx, { id: identity.owner, email, displayName: name, oauthSubject: subject, oauthIssuer: issuer })
+      }
+      return identity.owner
+    })
+    return { owner, settled: true }
+  } catch (error) {
+    log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'OAuth user resolution failed; using the token claim as owner')
+    return { owner: identity.owner, settled: false }
+  }
+}

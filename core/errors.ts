@@ -1,0 +1,89 @@
+/**
+ * Tool errors: stable string codes (mcp-surface.md §2.4), raised anywhere below the tool boundary and
+ * turned into the JSON envelope in exactly one place (mcp/tools/define.ts).
+ */
+
+export const ERROR_CODES = [
+  'invalid_parameter',
+  'not_found',
+  'unavailable',
+  'invalid_schema',
+  'schema_already_exists',
+  'schema_not_found',
+  'validation_failed',
+  'validation_error',
+  'schema_immutable',
+  'schema_in_use',
+  'record_schema_pin_immutable',
+  'internal_error',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** Codes a client may retry unchanged (a provider or the database may come back). */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['unavailable', 'internal_error'])
+
+export interface ToolErrorFields {
+  param?: string
+  value?: unknown
+  valid?: readonly string[]
+  suggestion?: string
+  help_url?: string
+  /** Code-specific extra fields, placed at the same level as `code` (§2.4). */
+  [extra: string]: unknown
+}
+
+export class ToolError extends Error {
+  readonly code: ErrorCode
+  readonly retryable: boolean
+  readonly fields: ToolErrorFields
+
+  constructor(code: ErrorCode, message: string, fields: ToolErrorFields = {}) {
+    super(message)
+    this.name = 'ToolError'
+    this.code = code
+    this.retryable = RETRYABLE.has(code)
+    this.fields = fields
+  }
+
+  /** The §2.4 envelope; absent fields are omitted, never null. */
+  toEnvelope(): { status: 'error'; error: Record<string, unknown> } {
+    const error: Record<string, unknown> = { code: this.code, message: this.message, retryable: this.retryable }
+    for (const [key, value] of Object.entries(this.fields)) {
+      if (value !== undefined) error[key] = value
+    }
+    return { status: 'error', error }
+  }
+}
+
+export function invalidParameter(param: string, value: unknown, message: string, extra: ToolErrorFields = {}): ToolError {
+  return new ToolError('invalid_parameter', message, { param, value, ...extra })
+}
+
+export function notFound(param: string, value: unknown, message: string): ToolError {
+  return new ToolError('not_found', message, { param, value })
+}
+
+/** PostgreSQL SQLSTATE classes that mean "the database is not there right now", not a bug. */
+const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P']
+
+/** Unexpected failures never leak driver detail to the client (D2); the caller logs the original. */
+export function internalError(cause: unknown): ToolError {
+  const sqlstate = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined
+  const transient = typeof sqlstate === 'string' && UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))
+  // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
+  const conflict = sqlstate === '40P01' || sqlstate === '40001'
+  const message = conflict
+    ? 'The change conflicted with a concurrent change and was not applied; retry it.'
+    : transient
+      ? 'The database is unavailable right now; retry shortly.'
+      : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'
+  return new ToolError('internal_error', message)
+}
+
+/** True for a PostgreSQL unique violation, optionally on one named constraint or index. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const e = error as { code?: unknown; constraint_name?: unknown }
+  return e.code === '23505' && (constraint === undefined || e.constraint_name === constraint)
+}

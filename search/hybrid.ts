@@ -1,0 +1,191 @@
+/**
+ * Hybrid retrieval (data-and-engine.md §6, mcp-surface.md §4.5): a vector branch and a full-text branch over
+ * the same filter, fused with Reciprocal Rank Fusion (k = 60).
+ *
+ * Vector branch: the owner's vectors scored exactly in memory (vector-cache.ts) — always in array mode, and
+ * with pgvector for owners of up to inMemoryMaxRows(store) vectors; the best rows are checked against the filter
+ * in SQL, and only when too few pass is the whole filtered id set fetched. Larger pgvector owners use HNSW
+ * with ef_search ≥ the candidate count and iterative scans; when that comes back short (a selective filter)
+ * an exact k-NN over the filtered rows follows.
+ */
+import type { Store, Tx } from '../store/index.js'
+import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvectorBranch, pgvectorVersion, searchSettings, type BranchRow, type SearchFilter } from '../store/queries/search.js'
+import type { Entry } from '../store/rows.js'
+import { ownerVectors, topRows } from './vector-cache.js'
+
+/** Owner-transaction options of a search: the best plan of both branches depends on the term and filter. */
+export const SEARCH_TRANSACTION = { customPlans: true } as const
+
+export const RRF_K = 60
+/** Candidates per branch (§6.2, §6.3). */
+export const BRANCH_LIMIT = 50
+/**
+ * HNSW candidate list (≥ the branch size). Measured recall@10 against the exact k-NN on 10,000 Zipf notes
+ * embedded with the hash provider (PGlite): ef 100 → 0.93, 150 → 0.95, 200 → 0.96, 300 → 0.98, at about the
+ * same cost up to 200 (~10 ms per scan there). At 100,000 notes ef 200 gives 0.85 (~28 ms per scan): the
+ * index's build parameters (m = 16, ef_construction = 64) limit it there.
+ */
+export const EF_SEARCH = 200
+/**
+ * Full-text matches ranked at most: the most recent ones, so a term found in every entry stays cheap.
+ * Measured on 10,000 Zipf notes (PGlite): 200 saves ~1 ms per search against 1,000; four times the branch
+ * size still leaves ts_rank_cd a real choice.
+ */
+export const LEXICAL_CAP = 200
+/**
+ * With pgvector on PostgreSQL, owners with at most this many vectors are searched exactly in memory; larger
+ * ones use HNSW, which PostgreSQL runs in its own processes, beside other connections. Measured on the
+ * embedded database (bench/search.ts): at 10,000 vectors the in-memory scan costs ~1–2 ms of the main
+ * thread where an HNSW scan costs ~8 ms of the database's single thread.
+ */
+export const IN_MEMORY_MAX_ROWS = 50_000
+/**
+ * The same limit on the embedded database, where an HNSW scan occupies the one database thread every other
+ * request waits for. Measured at 100,000 Zipf notes (10 concurrent searches in-process, 2 alternating
+ * rounds): exact in memory 44 searches/s, p50 225 ms, 23.6 ms CPU each; HNSW (ef_search 200, recall 0.86)
+ * 35.6/s, p50 278 ms, 29.6 ms CPU. The price is memory: rows × dimensions × 4 bytes (600 MB at 200,000 × 768),
+ * within the caches' shared budget (vector-cache.ts).
+ */
+export const EMBEDDED_IN_MEMORY_MAX_ROWS = 200_000
+
+/** The in-memory limit of this store's backend (array mode has no other path: always in memory). */
+export function inMemoryMaxRows(store: Store): number {
+  return inMemoryLimits.get(store) ?? (store.backend === 'embedded' ? EMBEDDED_IN_MEMORY_MAX_ROWS : IN_MEMORY_MAX_ROWS)
+}
+/**
+ * In-memory branch, first round: nearest rows checked against the filter in SQL. Without a narrowing filter
+ * almost every row passes (only expired or trashed ones fail), so a small margin suffices; with one, more.
+ */
+const FIRST_ROUND_PLAIN = BRANCH_LIMIT + 10
+const FIRST_ROUND_FILTERED = 4 * BRANCH_LIMIT
+
+function narrows(f: SearchFilter): boolean {
+  return f.types !== undefined || f.source !== undefined || (f.tags !== undefined && f.tags.length > 0) || f.since !== undefined || f.until !== undefined
+}
+
+/** Scores are RRF sums (at most 2/61 ≈ 0.0328), reported to 4 decimals. */
+export const round4 = (x: number): number => Math.round(x * 10_000) / 10_000
+
+export interface HybridQuery {
+  readonly text: string
+  /** A text-search configuration known to the database. */
+  readonly language: string
+  /** The query's embedding; absent → the lexical branch alone. */
+  readonly vector?: readonly number[]
+  readonly model?: string
+  readonly filter: SearchFilter
+  /** Results wanted (callers ask for one more than they show, to know has_more). */
+  readonly limit: number
+}
+
+export interface ScoredEntry {
+  readonly entry: Entry
+  readonly score: number
+}
+
+const inMemoryLimits = new WeakMap<Store, number>()
+
+/** Overrides the in-memory limit for one store (0 sends every pgvector search to HNSW; tests and benchmarks). */
+export function setInMemoryMaxRows(store: Store, rows: number | undefined): void {
+  if (rows === undefined) inMemoryLimits.delete(store)
+  else inMemoryLimits.set(store, rows)
+}
+
+const iterativeScans = new WeakMap<Store, Promise<boolean>>()
+
+/** Whether this database's pgvector has iterative index scans (0.8.0 and later); asked once per store. */
+function hasIterativeScan(store: Store, tx: Tx): Promise<boolean> {
+  let known = iterativeScans.get(store)
+  if (known === undefined) {
+    known = pgvectorVersion(tx).then((v) => {
+      const [major = 0, minor = 0] = (v ?? '0.0').split('.').map(Number)
+      return major > 0 || minor >= 8
+    })
+    known.catch(() => iterativeScans.delete(store))
+    iterativeScans.set(store, known)
+  }
+  return known
+}
+
+/** The in-memory branch; undefined when the owner has more than `maxRows` vectors. */
+async function memoryRows(store: Store, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter, maxRows: number): Promise<BranchRow[] | undefined> {
+  const cache = ownerVectors(store, owner, model)
+  if (!(await cache.sync(tx, owner, model, maxRows))) return undefined
+  if (cache.size === 0) return []
+  const scored = cache.score(vector)
+  const pick = async (slots: number[]): Promise<BranchRow[]> => {
+    const ids = slots.map((s) => scored.entryIds[s])
+    const passing = await passingCandidates(tx, owner, filter, ids)
+    const out: BranchRow[] = []
+    for (const id of ids) {
+      const recency = passing.get(id)
+      if (recency !== undefined && out.length < BRANCH_LIMIT) out.push({ id, recency })
+    }
+    return out
+  }
+  const allowed = filter.ids === undefined ? undefined : new Set(filter.ids)
+  const k = allowed === undefined ? Math.min(scored.sims.length, narrows(filter) ? FIRST_ROUND_FILTERED : FIRST_ROUND_PLAIN) : scored.sims.length
+  const first = await pick(topRows(scored, k, allowed === undefined ? undefined : (id) => allowed.has(id)))
+  if (first.length >= BRANCH_LIMIT || k >= scored.sims.length) return first
+  // Too few of the nearest rows pass the filter: rank only rows that do.
+  const candidates = await filteredIds(tx, owner, filter)
+  return pick(topRows(scored, BRANCH_LIMIT, (id) => candidates.has(id)))
+}
+
+/** The vector branch: the 50 nearest filtered entries embedded for `model`, nearest first. */
+export async function vectorBranch(store: Store, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter): Promise<BranchRow[]> {
+  if (store.vectorMode === 'array') return (await memoryRows(store, tx, owner, model, vector, filter, Infinity)) ?? []
+  const inMemory = await memoryRows(store, tx, owner, model, vector, filter, inMemoryMaxRows(store))
+  if (inMemory !== undefined) return inMemory
+  if (filter.ids === undefined) {
+    // The HNSW settings, sent only when this path is taken.
+    await searchSettings(tx, { efSearch: Math.max(EF_SEARCH, BRANCH_LIMIT), iterative: await hasIterativeScan(store, tx) })
+    const approximate = await pgvectorBranch(tx, owner, filter, model, vector, BRANCH_LIMIT, false)
+    if (approximate.length >= BRANCH_LIMIT) return approximate
+  }
+  return pgvectorBranch(tx, owner, filter, model, vector, BRANCH_LIMIT, true)
+}
+
+interface Fused {
+  id: string
+  score: number
+  bestRank: number
+  recency: number
+}
+
+/** RRF over the branches; ties → best single-branch rank, then most recent, then id (§6.4, Ours). */
+export function fuse(branches: readonly (readonly BranchRow[])[]): Fused[] {
+  const byId = new Map<string, Fused>()
+  for (const rows of branches) {
+    rows.forEach((row, i) => {
+      const rank = i + 1
+      const f = byId.get(row.id)
+      if (f === undefined) byId.set(row.id, { id: row.id, score: 1 / (RRF_K + rank), bestRank: rank, recency: row.recency.getTime() })
+      else {
+        f.score += 1 / (RRF_K + rank)
+        f.bestRank = Math.min(f.bestRank, rank)
+      }
+    })
+  }
+  return [...byId.values()].sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || b.recency - a.recency || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/**
+ * Runs both branches in the caller's owner transaction — opened with `customPlans` (SEARCH_TRANSACTION) —
+ * and returns up to `limit` entries, best first.
+ */
+export async function hybridSearch(store: Store, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
+  // Issued on the one connection without waiting for each other's answers.
+  const lexical = lexicalBranch(tx, owner, q.filter, q.text, q.language, BRANCH_LIMIT, LEXICAL_CAP, store.rlsRole)
+  const vector = q.vector !== undefined && q.model !== undefined ? vectorBranch(store, tx, owner, q.model, q.vector, q.filter) : Promise.resolve([])
+  const [lexicalRows, vectorRows] = await Promise.all([lexical, vector])
+  const ranked = fuse([vectorRows, lexicalRows]).slice(0, q.limit)
+  const ids = ranked.map((f) => f.id)
+  const entries = await liveEntriesByIds(tx, owner, ids)
+  const out: ScoredEntry[] = []
+  for (const f of ranked) {
+    const entry = entries.get(f.id)
+    if (entry !== undefined) out.push({ entry, score: f.score })
+  }
+  return out
+}
