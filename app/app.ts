@@ -4,18 +4,16 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { ASSETS_DIR, assetRoutes } from '../routes/assets.js'
-import { createRequestGuard } from '../routes/hooks/auth.js'
-import { healthRoutes } from '../routes/health.js'
-import { mcpRoutes } from '../routes/mcp.js'
-import { wellKnownRoutes } from '../routes/well-known.js'
-import { getStore as sharedStore, type Store } from '../store/index.js'
 import type { Config } from '../core/config.js'
+import type { EmbedScheduler, Embedder } from '../core/ports.js'
+import { productVersion } from '../core/version.js'
+import type { StoreServices } from '../mcp/context.js'
+import { buildSurface } from '../mcp/index.js'
 import { INSTRUCTIONS } from '../mcp/instructions.js'
 import { createMcpLayer } from '../mcp/layer.js'
-import { buildSurface } from '../mcp/index.js'
-import type { EmbedScheduler, Embedder } from '../mcp/tools/define.js'
-import { productVersion } from '../core/version.js'
+import { registerRoutes } from '../routes/index.js'
+import { getStore as sharedStore, storeOptions } from '../store/index.js'
+import { lazyServices } from './services.js'
 
 /** 4 MiB, the SDK's own limit, which it does not apply to a body it is handed already parsed. */
 export const BODY_LIMIT = 4 * 1024 * 1024
@@ -23,8 +21,8 @@ export const BODY_LIMIT = 4 * 1024 * 1024
 export interface AppDeps {
   readonly config: Config
   readonly logger: Logger
-  /** The store provider; defaults to the process-wide lazy singleton. */
-  readonly getStore?: () => Promise<Store>
+  /** The store's services (app/services.ts); default: over the process-wide lazy store singleton. */
+  readonly getServices?: () => Promise<StoreServices>
   readonly embed?: EmbedScheduler
   /** The embedding provider (worker pool); undefined when none is configured. */
   readonly embedder?: Embedder
@@ -34,9 +32,8 @@ const NO_EMBEDDING: EmbedScheduler = { schedule: () => undefined }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
-  const getStore =
-    deps.getStore ??
-    (() => sharedStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions: config.embedding.dimensions, warn: (m) => deps.logger.warn(m) }))
+  const lazy = deps.getServices === undefined ? lazyServices(() => sharedStore(storeOptions(config, (m) => deps.logger.warn(m)))) : undefined
+  const getServices = deps.getServices ?? lazy!.get
   const embed = deps.embed ?? NO_EMBEDDING
   const version = productVersion()
   const startedAt = performance.now()
@@ -51,21 +48,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   const surface = buildSurface()
   const layer = createMcpLayer({ version, publicUrl: config.publicUrl, instructions: INSTRUCTIONS, ...surface })
-  app.addHook('onClose', async () => layer.close())
-
-  // Authentication for everything outside the MCP route (unknown paths included, §2); the MCP scope runs
-  // the same guard after its Origin check.
-  const guard = createRequestGuard({ config, getStore, log: deps.logger })
-  app.addHook('onRequest', guard.root)
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'Not Found' }))
-  await app.register(assetRoutes, { assetsDir: ASSETS_DIR })
-  await app.register(wellKnownRoutes, { config })
-  await app.register(
-    async (scope) => {
-      await scope.register(healthRoutes, { version, startedAt, getStore })
-      await scope.register(mcpRoutes, { config, layer, getStore, embed, embedder: deps.embedder, guard: guard.mcp })
-    },
-    { prefix: config.mountPath },
-  )
+  app.addHook('onClose', async () => {
+    await layer.close()
+    // Services this app made itself: their pending reads are written before the store can be closed.
+    await lazy?.flush()
+  })
+  await registerRoutes(app, { config, log: deps.logger, layer, version, startedAt, getServices, embed, embedder: deps.embedder })
   return app
 }

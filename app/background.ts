@@ -2,11 +2,11 @@
  * Background work started next to the HTTP server: the embedding workers, their queue and its periodic
  * sweep. A provider whose dimension differs from the database's is refused (search stays lexical).
  */
-import type { Store } from '../store/index.js'
+import type { SearchIndex } from '../search/search-index.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import type { Config } from '../core/config.js'
 import { EmbeddingQueue, type EmbeddingQueueOptions } from '../search/embedding-queue.js'
-import type { EmbedScheduler, Log } from '../mcp/tools/define.js'
+import type { EmbedScheduler, Log } from '../core/ports.js'
 
 export interface Background {
   readonly embed: EmbedScheduler
@@ -23,11 +23,13 @@ const OFF: Background = { embed: NONE, embeddings: undefined, queue: undefined, 
 export async function startBackground(opts: {
   config: Config
   log: Log
-  store: Store
+  /** The store's search index: the queue writes vectors through its store and refreshes its caches. */
+  index: SearchIndex
   /** Overrides of the queue's defaults (tests). */
-  queue?: Omit<EmbeddingQueueOptions, 'pool' | 'store' | 'log'>
+  queue?: Omit<EmbeddingQueueOptions, 'pool' | 'index' | 'log'>
 }): Promise<Background> {
-  const { config, log, store } = opts
+  const { config, log, index } = opts
+  const { store } = index
   if (config.embedding.provider === '') return OFF
   const pool = createEmbeddingPool({ ...config.embedding }, log)
   if (pool.dimensions !== store.vectorDimensions) {
@@ -39,7 +41,7 @@ export async function startBackground(opts: {
     await pool.close()
     return OFF
   }
-  const queue = new EmbeddingQueue({ ...opts.queue, pool, store, log })
+  const queue = new EmbeddingQueue({ ...opts.queue, pool, index, log })
   // Not awaited: an unreachable provider must not delay start; the answer is only logged.
   void pool.available().then((up) => {
     if (up) log.info({ provider: config.embedding.provider, model: pool.modelName }, 'embedding provider available')

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Store } from '../store/index.js'
 import { cleanupCandidates, cleanupEnabled, purgeExpired, releaseLease, takeLease } from '../store/queries/cleanup.js'
-import type { Log } from '../mcp/tools/define.js'
+import type { Log } from '../core/ports.js'
 
 const LEASE = 'cleanup'
 const LEASE_SECONDS = 300

@@ -6,9 +6,10 @@
 import { ConfigError, loadConfig, type Config } from '../core/config.js'
 import { buildApp } from './app.js'
 import { createLogger } from './logger.js'
-import { closeStore, getStore } from '../store/index.js'
+import { closeStore, getStore, storeOptions } from '../store/index.js'
 import { startBackground, type Background } from './background.js'
 import { Cleanup } from './cleanup.js'
+import { createServices } from './services.js'
 
 const GRACE_MS = 10_000
 
@@ -28,21 +29,21 @@ async function main(): Promise<void> {
   const config = readConfig()
   const log = createLogger(config.logLevel)
   for (const warning of config.warnings) log.warn(warning)
-  const storeOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions: config.embedding.dimensions, warn: (m: string) => log.warn(m) }
 
   let store
   try {
     // Warm-up: an unreachable database stops startup so an orchestrator restarts the container.
-    store = await getStore(storeOptions)
+    store = await getStore(storeOptions(config, (m) => log.warn(m)))
   } catch (err) {
     log.fatal({ err }, 'could not open the database')
     process.exit(1)
   }
-  const background: Background = await startBackground({ config, log, store })
+  const services = createServices(store)
+  const background: Background = await startBackground({ config, log, index: services.search })
   const cleanup = new Cleanup(store, log)
   cleanup.start()
   void cleanup.run().catch((err: unknown) => log.error({ err }, 'cleanup failed'))
-  const app = await buildApp({ config, logger: log, getStore: () => getStore(storeOptions), embed: background.embed, embedder: background.embeddings })
+  const app = await buildApp({ config, logger: log, getServices: async () => services, embed: background.embed, embedder: background.embeddings })
   await app.listen({ host: config.host, port: config.port })
   const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
   log.info(
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
       await app.close().catch((err: unknown) => log.error({ err }, 'closing the server failed'))
       await cleanup.stop()
       await background.close().catch((err: unknown) => log.error({ err }, 'stopping workers failed'))
+      await services.reads.flush() // pending reads are written while the store is still open
       await closeStore().catch((err: unknown) => log.error({ err }, 'closing the database failed'))
       log.info('stopped')
       process.exit(0)

@@ -4,7 +4,7 @@
  */
 import type { Store } from '../store/index.js'
 import type { Config } from '../core/config.js'
-import type { Log } from '../mcp/tools/define.js'
+import type { Log } from '../core/ports.js'
 import { MESSAGES, createSelfSignedVerifier, type AuthResult } from './jwt.js'
 import { OAuthValidator, cacheTtl } from './oauth.js'
 import { TtlCache, tokenDigest } from './ttl-cache.js'

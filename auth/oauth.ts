@@ -4,7 +4,7 @@
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import type { Config } from '../core/config.js'
-import type { Log } from '../mcp/tools/define.js'
+import type { Log } from '../core/ports.js'
 import { CachedJwks } from './jwks.js'
 import { issuedInFuture } from './jwt.js'
 import { TtlCache, tokenDigest } from './ttl-cache.js'

@@ -4,7 +4,7 @@
  */
 import type { Store } from '../store/index.js'
 import { createUserIfNotExists, fillUserProfile, findUserByOAuth, linkOAuthIdentity } from '../store/queries/users.js'
-import type { Log } from '../mcp/tools/define.js'
+import type { Log } from '../core/ports.js'
 import type { OAuthIdentity } from './oauth.js'
 
 export interface Resolution {

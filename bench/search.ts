@@ -16,8 +16,8 @@
 import { HashProvider, composeEmbeddingText, textHash } from '../workers/embedder.js'
 import { upsertEmbeddings, vectorLiteral, type NewEmbedding } from '../store/queries/embeddings.js'
 import { DISTANCE_DECIMALS, pgvectorBranch, searchSettings } from '../store/queries/search.js'
-import { BRANCH_LIMIT, EF_SEARCH, EMBEDDED_IN_MEMORY_MAX_ROWS, IN_MEMORY_MAX_ROWS, setInMemoryMaxRows } from '../search/hybrid.js'
-import { invalidateVectors, vectorCacheStats } from '../search/vector-cache.js'
+import { BRANCH_LIMIT, EF_SEARCH } from '../search/hybrid.js'
+import { EMBEDDED_IN_MEMORY_MAX_ROWS, IN_MEMORY_MAX_ROWS, defaultInMemoryMaxRows, type SearchIndex } from '../search/search-index.js'
 import type { Store } from '../store/index.js'
 import { alternate, benchBackends, legacyCall, load, once, report, startBenchServer, type BenchServer } from './lib.js'
 import { mulberry32 } from '../tests/fixtures/random.js'
@@ -83,6 +83,8 @@ export class Corpus {
 
 interface Ctx {
   store: Store
+  /** The benchmark server's search index (the one its requests use). */
+  search: SearchIndex
   owner: string
 }
 
@@ -140,7 +142,7 @@ export async function seedNotes(ctx: Ctx, args: { count: number; seed: number; r
   }
   const indexed = performance.now()
   await store.system((tx) => tx`ANALYZE entries`.then(() => tx`ANALYZE embeddings`))
-  invalidateVectors(store, owner)
+  ctx.search.invalidate(owner)
   return { ms: Math.round(performance.now() - started), loadMs: Math.round(loaded - started), indexMs: Math.round(indexed - loaded) }
 }
 
@@ -189,12 +191,12 @@ export async function hnswRecall(ctx: Ctx, args: { queries: string[]; k: number;
 
 /** Sends this store's pgvector searches through HNSW, through the in-memory index, or back to the default rule. */
 export async function vectorPath(ctx: Ctx, args: { path: 'hnsw' | 'memory' | 'default' }): Promise<void> {
-  setInMemoryMaxRows(ctx.store, args.path === 'hnsw' ? 0 : args.path === 'memory' ? Infinity : undefined)
+  ctx.search.inMemoryMaxRows = args.path === 'hnsw' ? 0 : args.path === 'memory' ? Infinity : defaultInMemoryMaxRows(ctx.store)
 }
 
 /** The in-memory vector cache's size (after a search has loaded it). */
 export async function cacheStats(ctx: Ctx): Promise<{ owners: number; rows: number; bytes: number }> {
-  return vectorCacheStats(ctx.store)
+  return ctx.search.stats()
 }
 
 // ---------------------------------------------------------------------------------------------

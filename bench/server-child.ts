@@ -15,6 +15,8 @@ import { buildApp } from '../app/app.js'
 import { loadConfig } from '../core/config.js'
 import { createLogger } from '../app/logger.js'
 import { startBackground } from '../app/background.js'
+import { createServices } from '../app/services.js'
+import type { SearchIndex } from '../search/search-index.js'
 import { getStore, closeStore, type Store } from '../store/index.js'
 
 const kind = process.env.BENCH_KIND ?? 'awareness'
@@ -52,13 +54,14 @@ function bareFastify() {
 }
 
 const store = kind === 'bare-fastify' ? undefined : await openStore()
+const services = store === undefined ? undefined : createServices(store)
 let close: () => Promise<void> = async () => undefined
 let app
 if (kind === 'awareness') {
   const config = loadConfig({ ...process.env, AWARENESS_DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '', AWARENESS_DATA_DIR: 'memory://', AWARENESS_DEFAULT_OWNER: owner })
   const log = createLogger('warn')
-  const background = await startBackground({ config, log, store: store! })
-  app = await buildApp({ config, logger: log, getStore: async () => store!, embed: background.embed, embedder: background.embeddings })
+  const background = await startBackground({ config, log, index: services!.search })
+  app = await buildApp({ config, logger: log, getServices: async () => services!, embed: background.embed, embedder: background.embeddings })
   close = () => background.close()
 } else {
   app = kind === 'bare-sdk' ? await bareSdk(store!) : bareFastify()
@@ -80,11 +83,12 @@ process.on('message', (m: Command) => {
       } else if (m.cmd === 'sql') {
         result = await store!.sql.unsafe(m.sql!, (m.params ?? []) as never[])
       } else if (m.cmd === 'run') {
-        const mod = (await import(m.module!)) as Record<string, (ctx: { store: Store; owner: string }, args: unknown) => Promise<unknown>>
-        result = await mod[m.fn!]({ store: store!, owner }, m.args)
+        const mod = (await import(m.module!)) as Record<string, (ctx: { store: Store; search: SearchIndex; owner: string }, args: unknown) => Promise<unknown>>
+        result = await mod[m.fn!]({ store: store!, search: services!.search, owner }, m.args)
       } else {
         await app.close()
         await close()
+        await services?.reads.flush()
         await closeStore()
         result = 'closed'
       }

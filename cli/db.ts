@@ -3,9 +3,9 @@
  * embedded database in AWARENESS_DATA_DIR — the same choice the server makes (decision 4). The embedded
  * directory is locked, so a tool cannot open it while a server holds it; the lock error says so.
  */
-import postgres, { type Sql } from 'postgres'
-import { startEmbedded } from '../store/embedded.js'
-import { Store } from '../store/index.js'
+import type { Sql } from 'postgres'
+import { connect } from '../store/connect.js'
+import { Store, storeOptions } from '../store/index.js'
 import type { Config } from '../core/config.js'
 import { CliError, type Io } from './run.js'
 
@@ -18,13 +18,7 @@ function checkTarget(config: Config): void {
 /** Opens (and migrates) the store, runs `fn`, and always closes it. */
 export async function withStore<T>(config: Config, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
   checkTarget(config)
-  const store = await Store.open({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    dimensions: config.embedding.dimensions,
-    maxConnections: 2,
-    warn: (message) => io.err(`Warning: ${message}\n`),
-  })
+  const store = await Store.open(storeOptions(config, (message) => io.err(`Warning: ${message}\n`), { maxConnections: 2 }))
   try {
     return await fn(store)
   } finally {
@@ -35,15 +29,10 @@ export async function withStore<T>(config: Config, io: Io, fn: (store: Store) =>
 /** A bare connection that runs no migrations, for `migrate` to inspect and stamp. */
 export async function withConnection<T>(config: Config, fn: (sql: Sql) => Promise<T>): Promise<T> {
   checkTarget(config)
-  const common = { onnotice: () => undefined, connection: { application_name: 'awareness-cli' } }
-  const embedded = config.databaseUrl === '' ? await startEmbedded(config.dataDir) : undefined
-  const sql = embedded
-    ? postgres({ ...common, path: embedded.socketPath, max: 1, user: 'postgres', database: 'postgres' })
-    : postgres(config.databaseUrl, { ...common, max: 1, connect_timeout: 10 })
+  const connection = await connect(config, { applicationName: 'awareness-cli', maxConnections: 1 })
   try {
-    return await fn(sql)
+    return await fn(connection.sql)
   } finally {
-    await sql.end({ timeout: 5 })
-    await embedded?.close()
+    await connection.close()
   }
 }

@@ -67,17 +67,27 @@ export function notFound(param: string, value: unknown, message: string): ToolEr
 /** PostgreSQL SQLSTATE classes that mean "the database is not there right now", not a bug. */
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P']
 
+/** True for an error whose SQLSTATE says the database is unavailable (connection, resources, shutdown): worth a retry. */
+export function isTransientSqlState(error: unknown): boolean {
+  const sqlstate = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return typeof sqlstate === 'string' && UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))
+}
+
+/** The database cannot be reached (or is restarting): retryable, with no driver detail. */
+export function databaseUnavailable(): ToolError {
+  return new ToolError('internal_error', 'The database is unavailable right now; retry shortly.')
+}
+
 /** Unexpected failures never leak driver detail to the client (D2); the caller logs the original. */
 export function internalError(cause: unknown): ToolError {
   const sqlstate = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined
-  const transient = typeof sqlstate === 'string' && UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))
+  const transient = isTransientSqlState(cause)
   // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
   const conflict = sqlstate === '40P01' || sqlstate === '40001'
+  if (transient && !conflict) return databaseUnavailable()
   const message = conflict
     ? 'The change conflicted with a concurrent change and was not applied; retry it.'
-    : transient
-      ? 'The database is unavailable right now; retry shortly.'
-      : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'
+    : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'
   return new ToolError('internal_error', message)
 }
 

@@ -286,7 +286,7 @@ export class RegconfigCache {
   #lastLoadAt: number | null = null
   #inFlight: Promise<void> | null = null
 
-  constructor(load: () => Promise<string[]>, opts: RegconfigCacheOptions = {}) {
+  constructor(load: () => Promise<string[]> = async () => [SIMPLE], opts: RegconfigCacheOptions = {}) {
     this.#load = load
     this.#minReloadIntervalMs = opts.minReloadIntervalMs ?? 60_000
     this.#now = opts.now ?? Date.now

@@ -1,7 +1,7 @@
 /**
  * Everything the MCP layer serves, assembled once at start: tools, resources and prompts.
  */
-import type { PromptSurface, ResourceSurface } from './layer.js'
+import type { PromptSurface, ResourceSurface } from './context.js'
 import { PROMPTS } from './prompts/index.js'
 import { RESOURCES } from './resources/index.js'
 import { TOOLS } from './tools/index.js'

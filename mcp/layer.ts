@@ -7,30 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server, classifyInboundRequest, createMcpHandler, ResourceNotFoundError, type AuthInfo } from '@modelcontextprotocol/server'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
-import { RESULT_OUTPUT_SCHEMA, callTool, type AnyTool, type Log, type ToolContext } from './tools/define.js'
-
-/** What a request handler needs; the tool context is built from it only when a tool runs. */
-export interface RequestContext {
-  readonly owner: string
-  readonly log: Log
-  /** Resolves the lazily opened store and the other per-call pieces of a ToolContext. */
-  readonly toolContext: () => Promise<Omit<ToolContext, 'progress'>>
-}
-
-export interface ResourceSurface {
-  readonly resources: readonly { uri: string; name: string; title?: string; description?: string; mimeType?: string }[]
-  readonly templates: readonly { uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string }[]
-  /** Returns the contents, or undefined for an unknown URI (a protocol error). */
-  read(ctx: ToolContext, uri: string): Promise<{ uri: string; mimeType: string; text: string }[] | undefined>
-}
-
-export interface PromptSurface {
-  list(ctx: ToolContext): Promise<{ name: string; title?: string; description?: string; arguments?: { name: string; description?: string; required?: boolean }[] }[]>
-  /** Undefined for an unknown prompt; throws InvalidPromptArguments for missing/bad arguments. */
-  get(ctx: ToolContext, name: string, args: Record<string, string>): Promise<{ description?: string; messages: { role: 'user' | 'assistant'; content: { type: 'text'; text: string } }[] } | undefined>
-}
-
-export class InvalidPromptArguments extends Error {}
+import { databaseUnavailable } from '../core/errors.js'
+import { InvalidPromptArguments, type PromptSurface, type RequestContext, type ResourceSurface, type ToolContext } from './context.js'
+import { RESULT_OUTPUT_SCHEMA, callTool, errorResult, type AnyTool } from './tools/define.js'
 
 export interface McpSurfaceOptions {
   readonly version: string
@@ -97,9 +76,7 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
         tc = await toolContext(progress)
       } catch (err) {
         ctx.log.error({ err, tool: tool.name }, 'store unavailable')
-        const envelope = { status: 'error', error: { code: 'internal_error', message: 'The database is unavailable right now; retry shortly.', retryable: true } }
-        const text = JSON.stringify(envelope)
-        return { content: [{ type: 'text' as const, text }], structuredContent: { result: text }, isError: true }
+        return errorResult(databaseUnavailable())
       }
       const result = await callTool(tool, request.params.arguments, tc)
       ctx.log.info({ tool: tool.name, durationMs: Math.round((performance.now() - started) * 10) / 10, isError: result.isError === true }, 'tool call')

@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../core/config.js'
-import type { McpLayer, RequestContext } from '../mcp/layer.js'
-import type { EmbedScheduler, Embedder, Log } from '../mcp/tools/define.js'
-import type { Store } from '../store/index.js'
+import type { RequestContext, StoreServices } from '../mcp/context.js'
+import type { McpLayer } from '../mcp/layer.js'
+import type { EmbedScheduler, Embedder, Log } from '../core/ports.js'
 import type { GuardHook } from './hooks/auth.js'
 import { jsonRpcError, mapBodyError } from './json-rpc.js'
 import { originCheck } from './hooks/origin.js'
@@ -15,7 +15,7 @@ import { logMcpRequest } from './hooks/request-log.js'
 export interface McpRouteOptions {
   readonly config: Config
   readonly layer: McpLayer
-  readonly getStore: () => Promise<Store>
+  readonly getServices: () => Promise<StoreServices>
   readonly embed: EmbedScheduler
   readonly embedder: Embedder | undefined
   /** Authentication and the per-owner slot (routes/hooks/auth.ts); runs after the Origin check. */
@@ -27,7 +27,7 @@ const NOT_POST = ['GET', 'HEAD', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'] as const
 const DRAIN_MS = 10_000
 
 export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Promise<void> {
-  const { config, layer, getStore, embed, embedder } = opts
+  const { config, layer, getServices, embed, embedder } = opts
   const refuse = originCheck(config)
   // Only JSON is accepted here; without this Fastify would parse text/plain and the SDK would see a string.
   app.removeContentTypeParser('text/plain')
@@ -68,7 +68,7 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
     const ctx: RequestContext = {
       owner: request.ownerId,
       log,
-      toolContext: async () => ({ owner: request.ownerId, log, store: await getStore(), embed, embedder }),
+      toolContext: async () => ({ ...(await getServices()), owner: request.ownerId, log, embed, embedder }),
     }
     reply.hijack()
     const handling = layer.handle(request.raw, reply.raw, request.body, ctx)

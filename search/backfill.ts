@@ -3,10 +3,10 @@
  * queue and the backfill, and the backfill itself (missing embeddings, then stale ones).
  */
 import type { Store } from '../store/index.js'
-import { countWithoutEmbedding, embeddedPage, entriesWithoutEmbedding, lockEmbeddable, upsertEmbeddings, type EmbeddableRow, type KeysetPosition, type NewEmbedding } from '../store/queries/embeddings.js'
+import { countWithoutEmbedding, embeddedPage, entriesWithoutEmbedding, lockEmbeddable, relaxCommit, upsertEmbeddings, type EmbeddableRow, type KeysetPosition, type NewEmbedding } from '../store/queries/embeddings.js'
 import { EmbeddingError, composeEmbeddingText, textHash } from '../workers/embedder.js'
-import type { Embedder, Log } from '../mcp/tools/define.js'
-import { invalidateVectors } from './vector-cache.js'
+import type { Embedder, Log } from '../core/ports.js'
+import type { SearchIndex } from './search-index.js'
 
 /** Texts per provider call: one call for the default backfill limit (50), progress between calls. */
 export const BACKFILL_BATCH = 64
@@ -30,7 +30,8 @@ export function compose(row: EmbeddableRow): Composed {
  * (FOR SHARE) in the write transaction and stored only if its current text still hashes to what was embedded:
  * otherwise the entry changed meanwhile and a newer job owns it. Returns how many were stored.
  */
-export async function storeVectors(store: Store, owner: string, model: string, items: readonly Composed[], vectors: readonly number[][]): Promise<number> {
+export async function storeVectors(index: SearchIndex, owner: string, model: string, items: readonly Composed[], vectors: readonly number[][]): Promise<number> {
+  const { store } = index
   if (vectors.length !== items.length) {
     throw new EmbeddingError('EMBEDDING_BAD_RESPONSE', `the provider returned ${vectors.length} embeddings for ${items.length} input texts`)
   }
@@ -41,9 +42,7 @@ export async function storeVectors(store: Store, owner: string, model: string, i
   }
   if (items.length === 0) return 0
   const stored = await store.withOwner(owner, async (tx) => {
-    // Embeddings are derived data (backfill recomputes any lost in a crash), so their commit need not wait
-    // for the WAL flush: on PostgreSQL that wait doubled the flushes of a write-heavy load (bench/search.ts).
-    const [, locked] = await Promise.all([tx`SET LOCAL synchronous_commit = off`, lockEmbeddable(tx, owner, items.map((i) => i.entryId))])
+    const [, locked] = await Promise.all([relaxCommit(tx), lockEmbeddable(tx, owner, items.map((i) => i.entryId))])
     const current = new Map(locked.map((r) => [r.id, r]))
     const rows: NewEmbedding[] = []
     items.forEach((item, i) => {
@@ -55,7 +54,7 @@ export async function storeVectors(store: Store, owner: string, model: string, i
     return rows.length
   })
   // After the commit: a search that re-validated before it would otherwise trust its cache for RECHECK_MS.
-  if (stored > 0) invalidateVectors(store, owner)
+  if (stored > 0) index.invalidate(owner)
   return stored
 }
 
@@ -91,7 +90,7 @@ export interface BackfillResult {
 }
 
 export interface BackfillDeps {
-  readonly store: Store
+  readonly index: SearchIndex
   readonly embedder: Embedder
   readonly owner: string
   readonly log: Log
@@ -103,7 +102,8 @@ export interface BackfillDeps {
  * A failing batch counts 0 and the run goes on; the caller checks the provider's availability first.
  */
 export async function backfill(deps: BackfillDeps, limit: number): Promise<BackfillResult> {
-  const { store, embedder, owner } = deps
+  const { index, embedder, owner } = deps
+  const { store } = index
   const model = embedder.modelName
   const missing = limit === 0 ? [] : (await store.withOwner(owner, (tx) => entriesWithoutEmbedding(tx, owner, model, limit))).map(compose)
   const stale = limit === 0 ? [] : await findStale(store, owner, model, limit)
@@ -121,7 +121,7 @@ export async function backfill(deps: BackfillDeps, limit: number): Promise<Backf
       const batch = items.slice(i, i + BACKFILL_BATCH)
       try {
         const vectors = await embedder.embed(batch.map((b) => b.text))
-        result[key] += await storeVectors(store, owner, model, batch, vectors)
+        result[key] += await storeVectors(index, owner, model, batch, vectors)
       } catch (err) {
         failed += batch.length
         lastError = (err as Error).message

@@ -19,15 +19,17 @@
  * periodic sweep, which runs the backfill (missing and stale embeddings) for every owner with recent
  * writes — also covering entries whose tools never schedule (set_preference, update_intention).
  */
-import type { Store } from '../store/index.js'
+import { isTransientSqlState } from '../core/errors.js'
 import { readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError } from '../workers/embedder.js'
 import { backfill, compose, storeVectors } from './backfill.js'
-import type { EmbedScheduler, Embedder, Log } from '../mcp/tools/define.js'
+import type { SearchIndex } from './search-index.js'
+import type { EmbedScheduler, Embedder, Log } from '../core/ports.js'
 
 export interface EmbeddingQueueOptions {
   readonly pool: Embedder
-  readonly store: Store
+  /** The store's search index: vectors are written through its store and invalidate its caches. */
+  readonly index: SearchIndex
   readonly log: Log
   /** Jobs kept waiting at most; the oldest is dropped past it (the sweep repairs it). Default 1000. */
   readonly capacity?: number
@@ -72,8 +74,8 @@ export function isTransient(err: unknown): boolean {
     return code === 'EMBEDDING_UNREACHABLE' || code === 'EMBEDDING_TIMEOUT'
   }
   if (code === 'EMBEDDING_HTTP') return true // crossed a thread boundary without its status
-  // Worker failures, and database errors (SQLSTATE classes 08, 53, 57P: connection, resources, shutdown).
-  return code === 'EMBEDDING_UNREACHABLE' || code === 'EMBEDDING_TIMEOUT' || code === 'WORKER_TIMEOUT' || code === 'WORKER_CRASHED' || (typeof code === 'string' && /^(08|53|57P)/.test(code))
+  // Worker failures, and a database that is unavailable right now.
+  return code === 'EMBEDDING_UNREACHABLE' || code === 'EMBEDDING_TIMEOUT' || code === 'WORKER_TIMEOUT' || code === 'WORKER_CRASHED' || isTransientSqlState(err)
 }
 
 export class EmbeddingQueue implements EmbedScheduler {
@@ -94,7 +96,7 @@ export class EmbeddingQueue implements EmbedScheduler {
   private pauseTimer: NodeJS.Timeout | undefined
   private readonly sweepTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<void> | undefined
-  private readonly o: Required<Omit<EmbeddingQueueOptions, 'pool' | 'store' | 'log'>>
+  private readonly o: Required<Omit<EmbeddingQueueOptions, 'pool' | 'index' | 'log'>>
 
   constructor(private readonly opts: EmbeddingQueueOptions) {
     this.o = {
@@ -163,7 +165,7 @@ export class EmbeddingQueue implements EmbedScheduler {
   }
 
   private async sweepOnce(): Promise<void> {
-    const { pool, store, log } = this.opts
+    const { pool, index, log } = this.opts
     const owners = [...this.dirty]
     if (owners.length === 0 || this.closed) return
     if (!(await pool.available())) return // owners stay marked
@@ -171,7 +173,7 @@ export class EmbeddingQueue implements EmbedScheduler {
       if (this.closed) return
       this.dirty.delete(owner)
       try {
-        const r = await backfill({ store, embedder: pool, owner, log }, this.o.sweepLimit)
+        const r = await backfill({ index, embedder: pool, owner, log }, this.o.sweepLimit)
         if (r.remaining > 0 || r.failed !== undefined) this.dirty.add(owner)
         if (r.new_embeddings + r.refreshed_embeddings > 0) log.info({ owner, new: r.new_embeddings, refreshed: r.refreshed_embeddings, remaining: r.remaining }, 'embedding sweep')
       } catch (err) {
@@ -230,11 +232,11 @@ export class EmbeddingQueue implements EmbedScheduler {
   }
 
   private async run(batch: Job[]): Promise<void> {
-    const { store, pool } = this.opts
+    const { index, pool } = this.opts
     const owner = batch[0].owner
     try {
       const started = performance.now()
-      const rows = await store.withOwner(owner, (tx) => readEmbeddable(tx, owner, batch.map((j) => j.entryId)))
+      const rows = await index.store.withOwner(owner, (tx) => readEmbeddable(tx, owner, batch.map((j) => j.entryId)))
       if (this.busy(performance.now() - started) && Date.now() - Math.min(...batch.map((j) => j.since)) < this.o.maxDeferMs) {
         this.putBack(batch, false)
         this.pausedUntil = Date.now() + this.yieldMs
@@ -246,7 +248,7 @@ export class EmbeddingQueue implements EmbedScheduler {
       const items = rows.filter((r) => r.type !== 'suppression').map(compose)
       if (items.length > 0) {
         const vectors = await pool.embed(items.map((i) => i.text))
-        await storeVectors(store, owner, pool.modelName, items, vectors)
+        await storeVectors(index, owner, pool.modelName, items, vectors)
       }
       this.failures = 0
     } catch (err) {

@@ -3,15 +3,16 @@
  * the same filter, fused with Reciprocal Rank Fusion (k = 60).
  *
  * Vector branch: the owner's vectors scored exactly in memory (vector-cache.ts) — always in array mode, and
- * with pgvector for owners of up to inMemoryMaxRows(store) vectors; the best rows are checked against the filter
+ * with pgvector for owners of up to the index's inMemoryMaxRows vectors; the best rows are checked against the filter
  * in SQL, and only when too few pass is the whole filtered id set fetched. Larger pgvector owners use HNSW
  * with ef_search ≥ the candidate count and iterative scans; when that comes back short (a selective filter)
  * an exact k-NN over the filtered rows follows.
  */
-import type { Store, Tx } from '../store/index.js'
-import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvectorBranch, pgvectorVersion, searchSettings, type BranchRow, type SearchFilter } from '../store/queries/search.js'
+import type { Tx } from '../store/index.js'
+import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvectorBranch, searchSettings, type BranchRow, type SearchFilter } from '../store/queries/search.js'
 import type { Entry } from '../store/rows.js'
-import { ownerVectors, topRows } from './vector-cache.js'
+import type { SearchIndex } from './search-index.js'
+import { topRows } from './vector-cache.js'
 
 /** Owner-transaction options of a search: the best plan of both branches depends on the term and filter. */
 export const SEARCH_TRANSACTION = { customPlans: true } as const
@@ -32,26 +33,6 @@ export const EF_SEARCH = 200
  * size still leaves ts_rank_cd a real choice.
  */
 export const LEXICAL_CAP = 200
-/**
- * With pgvector on PostgreSQL, owners with at most this many vectors are searched exactly in memory; larger
- * ones use HNSW, which PostgreSQL runs in its own processes, beside other connections. Measured on the
- * embedded database (bench/search.ts): at 10,000 vectors the in-memory scan costs ~1–2 ms of the main
- * thread where an HNSW scan costs ~8 ms of the database's single thread.
- */
-export const IN_MEMORY_MAX_ROWS = 50_000
-/**
- * The same limit on the embedded database, where an HNSW scan occupies the one database thread every other
- * request waits for. Measured at 100,000 Zipf notes (10 concurrent searches in-process, 2 alternating
- * rounds): exact in memory 44 searches/s, p50 225 ms, 23.6 ms CPU each; HNSW (ef_search 200, recall 0.86)
- * 35.6/s, p50 278 ms, 29.6 ms CPU. The price is memory: rows × dimensions × 4 bytes (600 MB at 200,000 × 768),
- * within the caches' shared budget (vector-cache.ts).
- */
-export const EMBEDDED_IN_MEMORY_MAX_ROWS = 200_000
-
-/** The in-memory limit of this store's backend (array mode has no other path: always in memory). */
-export function inMemoryMaxRows(store: Store): number {
-  return inMemoryLimits.get(store) ?? (store.backend === 'embedded' ? EMBEDDED_IN_MEMORY_MAX_ROWS : IN_MEMORY_MAX_ROWS)
-}
 /**
  * In-memory branch, first round: nearest rows checked against the filter in SQL. Without a narrowing filter
  * almost every row passes (only expired or trashed ones fail), so a small margin suffices; with one, more.
@@ -83,33 +64,9 @@ export interface ScoredEntry {
   readonly score: number
 }
 
-const inMemoryLimits = new WeakMap<Store, number>()
-
-/** Overrides the in-memory limit for one store (0 sends every pgvector search to HNSW; tests and benchmarks). */
-export function setInMemoryMaxRows(store: Store, rows: number | undefined): void {
-  if (rows === undefined) inMemoryLimits.delete(store)
-  else inMemoryLimits.set(store, rows)
-}
-
-const iterativeScans = new WeakMap<Store, Promise<boolean>>()
-
-/** Whether this database's pgvector has iterative index scans (0.8.0 and later); asked once per store. */
-function hasIterativeScan(store: Store, tx: Tx): Promise<boolean> {
-  let known = iterativeScans.get(store)
-  if (known === undefined) {
-    known = pgvectorVersion(tx).then((v) => {
-      const [major = 0, minor = 0] = (v ?? '0.0').split('.').map(Number)
-      return major > 0 || minor >= 8
-    })
-    known.catch(() => iterativeScans.delete(store))
-    iterativeScans.set(store, known)
-  }
-  return known
-}
-
 /** The in-memory branch; undefined when the owner has more than `maxRows` vectors. */
-async function memoryRows(store: Store, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter, maxRows: number): Promise<BranchRow[] | undefined> {
-  const cache = ownerVectors(store, owner, model)
+async function memoryRows(index: SearchIndex, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter, maxRows: number): Promise<BranchRow[] | undefined> {
+  const cache = index.ownerVectors(owner, model)
   if (!(await cache.sync(tx, owner, model, maxRows))) return undefined
   if (cache.size === 0) return []
   const scored = cache.score(vector)
@@ -133,13 +90,13 @@ async function memoryRows(store: Store, tx: Tx, owner: string, model: string, ve
 }
 
 /** The vector branch: the 50 nearest filtered entries embedded for `model`, nearest first. */
-export async function vectorBranch(store: Store, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter): Promise<BranchRow[]> {
-  if (store.vectorMode === 'array') return (await memoryRows(store, tx, owner, model, vector, filter, Infinity)) ?? []
-  const inMemory = await memoryRows(store, tx, owner, model, vector, filter, inMemoryMaxRows(store))
+export async function vectorBranch(index: SearchIndex, tx: Tx, owner: string, model: string, vector: readonly number[], filter: SearchFilter): Promise<BranchRow[]> {
+  if (index.store.vectorMode === 'array') return (await memoryRows(index, tx, owner, model, vector, filter, Infinity)) ?? []
+  const inMemory = await memoryRows(index, tx, owner, model, vector, filter, index.inMemoryMaxRows)
   if (inMemory !== undefined) return inMemory
   if (filter.ids === undefined) {
     // The HNSW settings, sent only when this path is taken.
-    await searchSettings(tx, { efSearch: Math.max(EF_SEARCH, BRANCH_LIMIT), iterative: await hasIterativeScan(store, tx) })
+    await searchSettings(tx, { efSearch: Math.max(EF_SEARCH, BRANCH_LIMIT), iterative: await index.hasIterativeScan(tx) })
     const approximate = await pgvectorBranch(tx, owner, filter, model, vector, BRANCH_LIMIT, false)
     if (approximate.length >= BRANCH_LIMIT) return approximate
   }
@@ -174,10 +131,10 @@ export function fuse(branches: readonly (readonly BranchRow[])[]): Fused[] {
  * Runs both branches in the caller's owner transaction — opened with `customPlans` (SEARCH_TRANSACTION) —
  * and returns up to `limit` entries, best first.
  */
-export async function hybridSearch(store: Store, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
+export async function hybridSearch(index: SearchIndex, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
   // Issued on the one connection without waiting for each other's answers.
-  const lexical = lexicalBranch(tx, owner, q.filter, q.text, q.language, BRANCH_LIMIT, LEXICAL_CAP, store.rlsRole)
-  const vector = q.vector !== undefined && q.model !== undefined ? vectorBranch(store, tx, owner, q.model, q.vector, q.filter) : Promise.resolve([])
+  const lexical = lexicalBranch(tx, owner, q.filter, q.text, q.language, BRANCH_LIMIT, LEXICAL_CAP, index.store.rlsRole)
+  const vector = q.vector !== undefined && q.model !== undefined ? vectorBranch(index, tx, owner, q.model, q.vector, q.filter) : Promise.resolve([])
   const [lexicalRows, vectorRows] = await Promise.all([lexical, vector])
   const ranked = fuse([vectorRows, lexicalRows]).slice(0, q.limit)
   const ids = ranked.map((f) => f.id)

@@ -2,7 +2,7 @@
  * The query's embedding for search and hint re-ranking. Never throws: a missing or failing provider is an
  * answer (decision 6 — search then runs its full-text branch alone), carried with the §3.14 message.
  */
-import type { Embedder } from '../mcp/tools/define.js'
+import type { Embedder } from '../core/ports.js'
 
 export type QueryVector =
   | { readonly vector: number[]; readonly model: string }

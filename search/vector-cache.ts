@@ -1,5 +1,5 @@
 /**
- * An in-memory vector index: per (store, owner, model), the owner's embeddings as one matrix of normalised
+ * An in-memory vector index: per (owner, model) of one store (search-index.ts holds them), the owner's embeddings as one matrix of normalised
  * float32 rows in a WebAssembly memory, scored exactly with the SIMD kernel (simd.ts).
  *
  * Why: PostgreSQL without pgvector computes cosine with `unnest` in SQL at ~0.1 ms per row (about 1 s for
@@ -15,10 +15,10 @@
  * seen within RECHECK_MS. Candidates are always checked against the entries table in SQL, so a vector of
  * an entry deleted meanwhile is never returned.
  *
- * Memory: rows × dimensions × 4 bytes (30 MB for 10,000 × 768). The caches of one store share a budget; the
- * least recently used owners are dropped beyond it.
+ * Memory: rows × dimensions × 4 bytes (30 MB for 10,000 × 768). The caches of one store share a budget
+ * (SearchIndex); the least recently used owners are dropped beyond it.
  */
-import type { Store, Tx } from '../store/index.js'
+import type { Tx } from '../store/index.js'
 import type { VectorMode } from '../store/migrations.js'
 import { embeddingIds, embeddingVersion, storedVectors } from '../store/queries/embeddings.js'
 import { DISTANCE_DECIMALS } from '../store/queries/search.js'
@@ -26,7 +26,7 @@ import { jsScan, simdScan, wasmMemory, type ScanFn, type WasmMemory } from './si
 
 const PAGE = 65_536
 const FETCH_CHUNK = 1_000
-/** Default budget of all in-memory vector caches of one store. */
+/** Default budget of all in-memory vector caches of one store (SearchIndex). */
 export const DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024
 /** How stale another instance's writes may be seen (ms); local writes are seen at once. */
 export const RECHECK_MS = 2_000
@@ -278,67 +278,4 @@ export function topRows(scored: Scored, k: number, accept?: (entryId: string) =>
     if (best.length > k) best.pop()
   }
   return best
-}
-
-interface StoreCaches {
-  readonly owners: Map<string, OwnerVectors>
-  budget: number
-}
-
-const byStore = new WeakMap<Store, StoreCaches>()
-
-/** Sets the memory budget of a store's array-mode caches (bytes). */
-export function setVectorCacheBudget(store: Store, bytes: number): void {
-  caches(store).budget = bytes
-}
-
-function caches(store: Store): StoreCaches {
-  let c = byStore.get(store)
-  if (c === undefined) {
-    c = { owners: new Map(), budget: DEFAULT_CACHE_BYTES }
-    byStore.set(store, c)
-  }
-  return c
-}
-
-/** The owner's cache for `model`, evicting the least recently used others when over budget. */
-export function ownerVectors(store: Store, owner: string, model: string): OwnerVectors {
-  const c = caches(store)
-  const key = `${model}\u0000${owner}`
-  let v = c.owners.get(key)
-  if (v === undefined) {
-    v = new OwnerVectors(store.vectorDimensions, store.vectorMode)
-    c.owners.set(key, v)
-  }
-  v.lastUsed = performance.now()
-  let total = 0
-  for (const o of c.owners.values()) total += o.bytes
-  if (total > c.budget) {
-    const others = [...c.owners.entries()].filter(([k]) => k !== key).sort((a, b) => a[1].lastUsed - b[1].lastUsed)
-    for (const [k, o] of others) {
-      if (total <= c.budget) break
-      c.owners.delete(k)
-      total -= o.bytes
-    }
-  }
-  return v
-}
-
-/** Vectors of `owner` changed through this process: every model's cache re-validates at its next use. */
-export function invalidateVectors(store: Store, owner: string): void {
-  const c = byStore.get(store)
-  if (c === undefined) return
-  for (const [key, o] of c.owners) if (key.endsWith(`\u0000${owner}`)) o.invalidate()
-}
-
-/** Stats for health and benchmarks: cached owners and bytes held. */
-export function vectorCacheStats(store: Store): { owners: number; rows: number; bytes: number } {
-  let rows = 0
-  let bytes = 0
-  const c = byStore.get(store)
-  for (const o of c?.owners.values() ?? []) {
-    rows += o.size
-    bytes += o.bytes
-  }
-  return { owners: c?.owners.size ?? 0, rows, bytes }
 }

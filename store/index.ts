@@ -21,4 +21,5 @@ export async function closeStore(): Promise<void> {
   })
 }
 
-export { Store, storesOpened, type StoreOptions, type Tx } from './store.js'
+export { Store, storeOptions, storesOpened, type StoreOptions } from './store.js'
+export type { Tx } from './sql.js'

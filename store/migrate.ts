@@ -7,13 +7,34 @@ import type { Sql, TransactionSql } from 'postgres'
 import { MIGRATIONS, type VectorMode } from './migrations.js'
 
 /** Fixed advisory-lock key for the migration runner ("awareness" in ASCII, fits an int8). */
-export const MIGRATION_LOCK_KEY = '7022648146938340723'
+const MIGRATION_LOCK_KEY = '7022648146938340723'
 
 export interface MigrationResult {
   readonly vectorMode: VectorMode
   /** The dimension fixed by the embeddings column when the database was created. */
   readonly dimensions: number
   readonly applied: readonly string[]
+}
+
+function createMigrationsTable(tx: TransactionSql) {
+  return tx`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
+}
+
+/** The applied migrations and when, oldest first; empty on a database never migrated. */
+export async function appliedMigrations(sql: Sql): Promise<Map<string, Date>> {
+  const [table] = await sql`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`
+  if (!table.present) return new Map()
+  const rows = await sql`SELECT version, applied_at FROM schema_migrations ORDER BY version`
+  return new Map(rows.map((r) => [r.version as string, r.applied_at as Date]))
+}
+
+/** Records every migration as applied without running any (for a schema created by other means). */
+export async function stampMigrations(sql: Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::int8)`
+    await createMigrationsTable(tx)
+    await tx`INSERT INTO schema_migrations (version) SELECT unnest(${MIGRATIONS.map((m) => m.version)}::text[]) ON CONFLICT DO NOTHING`
+  })
 }
 
 async function chooseVectorMode(tx: TransactionSql): Promise<VectorMode> {
@@ -40,7 +61,7 @@ export async function migrate(sql: Sql, opts: { dimensions: number }): Promise<M
     if (alembic.present) {
       throw new Error('This database was migrated by the reference implementation (alembic_version exists); importing it is not supported.')
     }
-    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
+    await createMigrationsTable(tx)
     await tx`CREATE TABLE IF NOT EXISTS awareness_meta (key text PRIMARY KEY, value text NOT NULL)`
 
     let vectorMode = (await readMeta(tx, 'vector_mode')) as VectorMode | undefined

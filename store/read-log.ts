@@ -12,7 +12,7 @@
  * Another instance sees it within FLUSH_DELAY_MS. Reads still pending when the process dies are lost,
  * as failed logging always was: §2.12 swallows logging failures. Store.close() flushes.
  */
-import type { Tx } from './store.js'
+import type { Tx } from './sql.js'
 import { logReadBatch, type PendingRead } from './queries/activity.js'
 
 /** How long a recorded read may wait for others to share its write (ms). */

@@ -2,26 +2,24 @@
  * The store: one postgres.js pool (to PostgreSQL, or to the embedded PGlite over its socket), migrated at
  * open, with owner-scoped transactions. Query functions live in store/queries and take a transaction.
  */
-import postgres, { type Sql, type TransactionSql } from 'postgres'
-import { startEmbedded, type EmbeddedDatabase } from './embedded.js'
+import type { Sql } from 'postgres'
+import type { Config } from '../core/config.js'
+import { connect, type Connection, type ConnectionTarget } from './connect.js'
 import { migrate } from './migrate.js'
-import { ReadLog } from './read-log.js'
 import type { VectorMode } from './migrations.js'
+import type { Tx } from './sql.js'
 
-export type Tx = TransactionSql
-
-export interface StoreOptions {
-  /** '' selects the embedded database in `dataDir`. */
-  readonly databaseUrl: string
-  /** A directory, or 'memory://'. Used only when `databaseUrl` is ''. */
-  readonly dataDir: string
+export interface StoreOptions extends ConnectionTarget {
   /** Vector dimension used when the database is created (later starts read the recorded one). */
   readonly dimensions: number
   /** Pool size for PostgreSQL (the embedded database always uses one connection). */
   readonly maxConnections?: number
   readonly warn?: (msg: string) => void
-  /** How long a logged read waits to share its write with others, in ms (read-log.ts; default 20). */
-  readonly readFlushMs?: number
+}
+
+/** The store options the configuration asks for: the one mapping from Config (server, CLI, benchmarks). */
+export function storeOptions(config: Config, warn: (msg: string) => void, extra: Pick<StoreOptions, 'maxConnections'> = {}): StoreOptions {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions: config.embedding.dimensions, warn, ...extra }
 }
 
 export interface OwnerTransactionOptions {
@@ -39,29 +37,23 @@ export function storesOpened(): number {
 }
 
 export class Store {
-  /** Reads returned by tools, written behind in batches (read-log.ts). */
-  readonly reads: ReadLog
+  readonly sql: Sql
 
   private constructor(
-    readonly sql: Sql,
+    private readonly connection: Connection,
     readonly backend: 'embedded' | 'postgres',
     readonly vectorMode: VectorMode,
     /** The dimension of the embeddings column. */
     readonly vectorDimensions: number,
     /** Whether owner transactions switch to the non-bypass role (the connection's role ignores RLS). */
     readonly rlsRole: boolean,
-    private readonly embedded: EmbeddedDatabase | undefined,
-    readFlushMs: number | undefined,
   ) {
-    this.reads = new ReadLog((owner, fn) => this.withOwner(owner, fn), readFlushMs)
+    this.sql = connection.sql
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
-    const embedded = opts.databaseUrl === '' ? await startEmbedded(opts.dataDir) : undefined
-    const common = { onnotice: () => undefined, connection: { application_name: 'awareness' } }
-    const sql = embedded
-      ? postgres({ ...common, path: embedded.socketPath, max: 1, user: 'postgres', database: 'postgres', idle_timeout: 0 })
-      : postgres(opts.databaseUrl, { ...common, max: opts.maxConnections ?? 10, idle_timeout: 30, connect_timeout: 10 })
+    const connection = await connect(opts, { applicationName: 'awareness', maxConnections: opts.maxConnections ?? 10 })
+    const { sql } = connection
     try {
       const { vectorMode, dimensions } = await migrate(sql, { dimensions: opts.dimensions })
       const [role] = await sql`
@@ -74,10 +66,9 @@ export class Store {
         opts.warn?.('The database role bypasses row-level security and the awareness_rls role is unavailable: owner isolation rests on query filters alone.')
       }
       opened++
-      return new Store(sql, embedded ? 'embedded' : 'postgres', vectorMode, dimensions, rlsRole, embedded, opts.readFlushMs)
+      return new Store(connection, connection.embedded ? 'embedded' : 'postgres', vectorMode, dimensions, rlsRole)
     } catch (error) {
-      await sql.end({ timeout: 1 }).catch(() => undefined)
-      await embedded?.close()
+      await connection.close(1)
       throw error
     }
   }
@@ -119,9 +110,8 @@ export class Store {
     return Promise.race([query, timeout])
   }
 
-  async close(): Promise<void> {
-    await this.reads.flush()
-    await this.sql.end({ timeout: 5 })
-    await this.embedded?.close()
+  /** Closes the pool (and the embedded database). Whoever holds a read log flushes it first. */
+  close(): Promise<void> {
+    return this.connection.close(5)
   }
 }

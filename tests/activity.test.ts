@@ -31,7 +31,7 @@ const setData = (srv: TestServer, id: string, key: string, value: unknown) =>
 const setColumn = (srv: TestServer, id: string, column: 'created' | 'updated' | 'deleted' | 'expires', at: string) =>
   srv.store.withOwner(srv.owner, (tx) => tx`UPDATE entries SET ${tx(column)} = ${new Date(at)} WHERE id = ${id}`)
 const countReads = async (srv: TestServer, tool?: string) => {
-  await srv.store.reads.flush()
+  await srv.reads.flush()
   return (await srv.store.withOwner(srv.owner, (tx) => tx`SELECT count(*)::int AS n FROM reads WHERE owner_id = ${srv.owner} AND (${tool ?? null}::text IS NULL OR tool_used = ${tool ?? null})`))[0].n as number
 }
 
@@ -287,7 +287,7 @@ for (const backend of backends()) {
       t.ok(list.body.every((x: Row) => !('data' in x)), 'list mode has no data')
       t.equal(list.body[0].description, 'c')
 
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const logged = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT entry_id, platform FROM reads WHERE tool_used = 'get_related' ORDER BY id`)
       t.same(logged.map((r) => r.entry_id), [cc, b, d, cc, b, d], 'every returned entry logged per call')
       t.ok(logged.every((r) => r.platform === null))

@@ -102,7 +102,7 @@ for (const backend of backends()) {
       const list = await call(c, 'get_alerts', { mode: 'list', limit: 1 })
       t.notOk('data' in list.body.entries[0])
       t.equal(list.body.entries[0].description, 'msg a3', 'description falls back to the message')
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT entry_id, tool_used, platform FROM reads WHERE owner_id = ${srv.owner} AND entry_id = ${made[1]}`)
       t.equal(reads.length, 4, 'one read per listing that returned it (not the has_more probe)')
       t.ok(reads.every((r) => r.tool_used === 'get_alerts' && r.platform === null))

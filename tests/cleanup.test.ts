@@ -5,7 +5,7 @@
 import t from 'tap'
 import { Cleanup } from '../app/cleanup.js'
 import { releaseLease, takeLease } from '../store/queries/cleanup.js'
-import { backends, call, clientV1, silentLogger, startServer } from './helpers.js'
+import { backends, call, clientV1, silentLogger, startServer, servicesFor } from './helpers.js'
 
 for (const backend of backends()) {
   t.test(`cleanup on ${backend}`, async (t) => {
@@ -47,7 +47,7 @@ for (const backend of backends()) {
     t.notOk((await left(optedIn.owner)).includes(ids.expired))
     t.notOk((await left(optedIn.owner)).includes(ids.oldTrash))
     t.ok((await left(other.owner)).includes(otherIds.expired), 'nothing of the other owner was purged')
-    await store.reads.flush()
+    await servicesFor(store).reads.flush()
     const reads = await store.withOwner(optedIn.owner, (tx) => tx`SELECT count(*)::int AS n FROM reads WHERE entry_id IN (${ids.expired}, ${ids.oldTrash})`)
     t.equal(reads[0].n, 0, 'reads cascade with their entries')
 

@@ -13,7 +13,7 @@ import { readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError, HashProvider } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import { FAKE_MODEL, startEmbeddingServer, type FakeEmbeddingServer } from './fixtures/embedding-server.js'
-import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner, type Backend } from './helpers.js'
+import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner, type Backend, servicesFor } from './helpers.js'
 
 const DIMS = 768
 
@@ -37,7 +37,7 @@ async function setup(tt: Test, backend: Backend, opts: Partial<EmbeddingQueueOpt
   const store = await sharedStore(backend)
   const { log, lines } = collectingLog()
   // Yielding to foreground load is tested on its own; elsewhere a slow shared machine must not defer jobs.
-  const queue = new EmbeddingQueue({ sweepIntervalMs: 0, retryBaseMs: 100, retryMaxMs: 400, busyFloorMs: 60_000, quietMs: 0, ...opts, pool, store, log })
+  const queue = new EmbeddingQueue({ sweepIntervalMs: 0, retryBaseMs: 100, retryMaxMs: 400, busyFloorMs: 60_000, quietMs: 0, ...opts, pool, index: servicesFor(store).search, log })
   tt.teardown(() => queue.close())
   const srv = await startServer(tt, { backend, embed: queue, embedder: pool })
   return { fake, pool, store, queue, srv, lines }
@@ -92,15 +92,15 @@ for (const backend of backends()) {
       const item = compose(before)
       const hash = new HashProvider(DIMS)
       await call(c, 'remember', { source: 's', tags: [], description: 'after', logical_key: 'k' })
-      t.equal(await storeVectors(store, owner, hash.modelName, [item], [hash.vector(item.text)]), 0, 'outdated: dropped')
+      t.equal(await storeVectors(servicesFor(store).search, owner, hash.modelName, [item], [hash.vector(item.text)]), 0, 'outdated: dropped')
       t.equal((await embeddedRows(store, owner)).length, 0)
       const [after] = await store.withOwner(owner, (tx) => readEmbeddable(tx, owner, [body.id]))
       const fresh = compose(after)
-      const err = await storeVectors(store, owner, hash.modelName, [fresh], [new HashProvider(DIMS - 1).vector(fresh.text)]).catch((e: unknown) => e)
+      const err = await storeVectors(servicesFor(store).search, owner, hash.modelName, [fresh], [new HashProvider(DIMS - 1).vector(fresh.text)]).catch((e: unknown) => e)
       t.ok(err instanceof EmbeddingError)
       t.match(err, { code: 'EMBEDDING_BAD_RESPONSE', message: /767 dimensions; the database stores 768/ })
       t.equal((await embeddedRows(store, owner)).length, 0, 'nothing written')
-      t.equal(await storeVectors(store, owner, hash.modelName, [fresh], [hash.vector(fresh.text)]), 1)
+      t.equal(await storeVectors(servicesFor(store).search, owner, hash.modelName, [fresh], [hash.vector(fresh.text)]), 1)
       t.equal((await embeddedRows(store, owner))[0].text_hash, fresh.hash)
     })
 

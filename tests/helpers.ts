@@ -16,8 +16,10 @@ import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app/app.js'
 import { loadConfig, type Config } from '../core/config.js'
-import type { EmbedScheduler, Embedder } from '../mcp/tools/define.js'
+import type { EmbedScheduler, Embedder } from '../core/ports.js'
+import { createServices, type OwnedServices, type ServicesOptions } from '../app/services.js'
 import { Store } from '../store/index.js'
+import type { ReadLog } from '../store/read-log.js'
 
 export type Backend = 'pglite' | 'postgres'
 
@@ -51,22 +53,31 @@ export async function createDatabase(label = 't'): Promise<{ url: string; drop: 
 }
 
 /** Opens a fresh store on the backend (callers close it); for PostgreSQL in its own new database. */
-export async function openStore(backend: Backend, opts: { dimensions?: number; readFlushMs?: number } = {}): Promise<{ store: Store; dispose: () => Promise<void> }> {
+export async function openStore(backend: Backend, opts: { dimensions?: number } & ServicesOptions = {}): Promise<{ store: Store; dispose: () => Promise<void> }> {
   const dimensions = opts.dimensions ?? 768
-  const readFlushMs = opts.readFlushMs
-  if (backend === 'pglite') {
-    const store = await Store.open({ databaseUrl: '', dataDir: 'memory://', dimensions, readFlushMs })
-    return { store, dispose: () => store.close() }
-  }
-  const db = await createDatabase()
-  const store = await Store.open({ databaseUrl: db.url, dataDir: 'memory://', dimensions, readFlushMs })
+  const db = backend === 'pglite' ? undefined : await createDatabase()
+  const store = await Store.open({ databaseUrl: db?.url ?? '', dataDir: 'memory://', dimensions })
+  const services = createServices(store, opts)
+  servicesByStore.set(store, services)
   return {
     store,
     dispose: async () => {
-      await store.close()
-      await db.drop()
+      await services.close()
+      await db?.drop()
     },
   }
+}
+
+/**
+ * The services of a test store, made once per store as the product makes them once per process: every
+ * server a test starts on one store shares its read log and search index.
+ */
+const servicesByStore = new WeakMap<Store, OwnedServices>()
+
+export function servicesFor(store: Store): OwnedServices {
+  let services = servicesByStore.get(store)
+  if (services === undefined) servicesByStore.set(store, (services = createServices(store)))
+  return services
 }
 
 const shared = new Map<Backend, Promise<Store>>()
@@ -105,6 +116,8 @@ export interface TestServer {
   readonly url: string
   readonly owner: string
   readonly store: Store
+  /** The store's read log (servicesFor(store).reads). */
+  readonly reads: ReadLog
   readonly app: FastifyInstance
   close(): Promise<void>
 }
@@ -120,10 +133,10 @@ export async function startServer(
   const store = opts.store ?? (await sharedStore(opts.backend))
   const owner = opts.owner ?? uniqueOwner()
   const config = testConfig({ AWARENESS_DEFAULT_OWNER: owner, ...opts.env })
-  const app = await buildApp({ config, logger: opts.logger ?? silentLogger(), getStore: async () => store, embed: opts.embed, embedder: opts.embedder })
+  const app = await buildApp({ config, logger: opts.logger ?? silentLogger(), getServices: async () => servicesFor(store), embed: opts.embed, embedder: opts.embedder })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
-  const server = { url: `http://127.0.0.1:${port}${config.mountPath}/mcp`, owner, store, app, close: () => app.close() }
+  const server = { url: `http://127.0.0.1:${port}${config.mountPath}/mcp`, owner, store, reads: servicesFor(store).reads, app, close: () => app.close() }
   tt.teardown(() => server.close())
   return server
 }
@@ -172,7 +185,7 @@ export async function post(url: string, body: unknown, headers: Record<string, s
 
 /** Counts the owner's rows per table, to assert that a failed call changed nothing (reads written first). */
 export async function snapshot(store: Store, owner: string): Promise<string> {
-  await store.reads.flush()
+  await servicesFor(store).reads.flush()
   return store.withOwner(owner, async (tx) => {
     const [entries] = await tx`SELECT count(*)::int AS n, coalesce(max(coalesce(updated, created))::text, '') AS last, coalesce(md5(string_agg(id || data::text || tags::text || coalesce(deleted::text, ''), ',' ORDER BY id)), '') AS h FROM entries WHERE owner_id = ${owner}`
     const [reads] = await tx`SELECT count(*)::int AS n FROM reads WHERE owner_id = ${owner}`

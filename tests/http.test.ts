@@ -168,7 +168,7 @@ t.test('health: status, version, uptime and database', async (t) => {
 t.test('health answers 503 when the database is unreachable', async (t) => {
   const { buildApp } = await import('../app/app.js')
   const { testConfig, silentLogger } = await import('./helpers.js')
-  const app = await buildApp({ config: testConfig(), logger: silentLogger(), getStore: () => Promise.reject(new Error('connection refused')) })
+  const app = await buildApp({ config: testConfig(), logger: silentLogger(), getServices: () => Promise.reject(new Error('connection refused')) })
   t.teardown(() => app.close())
   const r = await app.inject({ method: 'GET', url: '/health' })
   t.equal(r.statusCode, 503)

@@ -4,7 +4,7 @@
  * data-and-engine.md §8.5, §9.4, §12.29; checklist §10).
  */
 import t from 'tap'
-import type { EmbedScheduler } from '../mcp/tools/define.js'
+import type { EmbedScheduler } from '../core/ports.js'
 import { backends, call, clientV1, clientV2, snapshot, startServer } from './helpers.js'
 
 const PAST = '2020-01-01T08:00:00+02:00'

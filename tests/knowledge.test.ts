@@ -94,7 +94,7 @@ for (const backend of backends()) {
       t.notOk('data' in list.body.entries[0])
       t.equal(list.body.entries[0].description, 'n4')
       t.ok(list.body.entries[0].read_count >= 2, 'read count includes this very call')
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT tool_used, platform FROM reads WHERE entry_id = ${ids[4]}`)
       t.ok(reads.length >= 2)
       t.equal(reads[0].tool_used, 'get_knowledge')

@@ -12,9 +12,9 @@ import {
   unsupportedLanguageAlert,
   warmLanguageDetector,
 } from '../domain/language.js'
-import type { Log } from '../mcp/tools/define.js'
+import type { Log } from '../core/ports.js'
 import { validRegconfig } from '../mcp/tools/write-language.js'
-import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner } from './helpers.js'
+import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner, servicesFor } from './helpers.js'
 
 const PAIRS: Array<[string, string]> = [
   ['ar', 'arabic'], ['hy', 'armenian'], ['eu', 'basque'], ['ca', 'catalan'],
@@ -352,7 +352,8 @@ for (const backend of backends()) {
       const store = await sharedStore(backend)
       const warnings: string[] = []
       const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: unknown) => void warnings.push(String(m)) } as unknown as Log
-      const check = (name: string) => store.withOwner(uniqueOwner(), (tx) => validRegconfig({ store, log }, tx, name))
+      const { languages } = servicesFor(store)
+      const check = (name: string) => store.withOwner(uniqueOwner(), (tx) => validRegconfig({ languages, log }, tx, name))
       t.equal(await check('english'), 'english')
       t.equal(await check('simple'), 'simple')
       t.equal(await check('klingon'), 'simple', 'an unknown configuration never reaches the tsv column')

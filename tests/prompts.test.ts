@@ -6,7 +6,7 @@ import t from 'tap'
 import type { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
 import { createPrompts } from '../mcp/prompts/index.js'
 import { CustomPromptCache } from '../mcp/prompts/custom.js'
-import type { ToolContext } from '../mcp/tools/define.js'
+import type { ToolContext } from '../mcp/context.js'
 import { backends, call, clientV1, clientV2, snapshot, startServer, uniqueOwner } from './helpers.js'
 
 type Prompter = Pick<ClientV1, 'getPrompt' | 'listPrompts'>

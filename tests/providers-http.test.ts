@@ -9,7 +9,7 @@ import { EmbeddingQueue } from '../search/embedding-queue.js'
 import { composeEmbeddingText } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import { FAKE_MODEL, startEmbeddingServer, type FakeEmbeddingServer } from './fixtures/embedding-server.js'
-import { backends, call, clientV1, clientV2, sharedStore, silentLogger, snapshot, startServer, type Backend } from './helpers.js'
+import { backends, call, clientV1, clientV2, sharedStore, silentLogger, snapshot, startServer, type Backend, servicesFor } from './helpers.js'
 
 const DIMS = 768
 
@@ -27,7 +27,7 @@ async function serve(tt: Test, backend: Backend, kind: 'ollama' | 'openai', time
   const fake = await startEmbeddingServer(tt, DIMS)
   const pool = httpPool(tt, kind, fake, timeoutMs)
   const store = await sharedStore(backend)
-  const queue = new EmbeddingQueue({ pool, store, log: silentLogger(), sweepIntervalMs: 0, retryBaseMs: 50, retryMaxMs: 100, maxAttempts: 2, busyFloorMs: 60_000 })
+  const queue = new EmbeddingQueue({ pool, index: servicesFor(store).search, log: silentLogger(), sweepIntervalMs: 0, retryBaseMs: 50, retryMaxMs: 100, maxAttempts: 2, busyFloorMs: 60_000 })
   tt.teardown(() => queue.close())
   const srv = await startServer(tt, { backend, embed: queue, embedder: pool })
   return { fake, pool, queue, srv }
@@ -72,7 +72,7 @@ for (const backend of backends()) {
       t.match(b.body, { status: 'ok', new_embeddings: 0, refreshed_embeddings: 0, remaining: 1, failed: 1, error: /HTTP 500/ })
       const [n] = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT count(*)::int AS n FROM embeddings WHERE owner_id = ${srv.owner}`)
       t.equal(n.n, 0, 'nothing written')
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT entry_id FROM reads WHERE owner_id = ${srv.owner} AND tool_used = 'search'`)
       t.same(reads.map((x) => x.entry_id), [id], 'the degraded search logged its read as usual')
     })

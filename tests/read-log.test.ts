@@ -7,6 +7,7 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServices } from '../app/services.js'
 import { Store } from '../store/index.js'
 import { backends, call, clientV1, createDatabase, openStore, startServer, uniqueOwner } from './helpers.js'
 
@@ -50,7 +51,7 @@ for (const backend of backends()) {
     const last = (again.body.entries as Row[])[0].last_read as string
     tt.ok(Math.abs(Date.parse(last) - Date.now()) < 60_000, 'last_read is the time of this read')
     tt.equal(await countReads(srv.store, srv.owner, made[0]), 11, 'the second list call\'s read is still pending')
-    await srv.store.reads.flush()
+    await srv.reads.flush()
     tt.equal(await countReads(srv.store, srv.owner, made[0]), 12, 'the table agrees with the counters')
   })
 
@@ -81,9 +82,10 @@ for (const backend of backends()) {
     const kept = await insertEntry(store, owner, 'kept')
     const gone = await insertEntry(store, owner, 'gone')
     const errors: unknown[] = []
-    store.reads.record(owner, [gone, kept], 'search', (err) => errors.push(err))
+    const services = createServices(store)
+    services.reads.record(owner, [gone, kept], 'search', (err) => errors.push(err))
     await store.withOwner(owner, (tx) => tx`DELETE FROM entries WHERE id = ${gone}`)
-    await store.close()
+    await services.close()
     store = await open()
     try {
       tt.equal(await countReads(store, owner, kept), 1, 'the pending read was written at close')

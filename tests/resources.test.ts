@@ -84,7 +84,7 @@ for (const backend of backends()) {
       t.equal(knowledge[0].data.description, 'v2')
 
       t.same(await read(t, c, 'awareness://suppressions'), (await call(c, 'get_suppressions', {})).body)
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT count(*)::int AS n FROM reads WHERE owner_id = ${srv.owner}`)
       t.equal(reads[0].n, 0, 'resource reads log no reads')
     })

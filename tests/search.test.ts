@@ -6,14 +6,13 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EmbeddingQueue } from '../search/embedding-queue.js'
-import { BRANCH_LIMIT, setInMemoryMaxRows, vectorBranch } from '../search/hybrid.js'
-import { invalidateVectors } from '../search/vector-cache.js'
-import type { Embedder } from '../mcp/tools/define.js'
+import { BRANCH_LIMIT, vectorBranch } from '../search/hybrid.js'
+import type { Embedder } from '../core/ports.js'
 import type { Store } from '../store/index.js'
 import { upsertEmbeddings } from '../store/queries/embeddings.js'
 import { HashProvider, composeEmbeddingText, textHash } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
-import { backends, call, clientV1, clientV2, openStore, sharedStore, silentLogger, snapshot, startServer, uniqueOwner, type Backend } from './helpers.js'
+import { backends, call, clientV1, clientV2, openStore, sharedStore, silentLogger, snapshot, startServer, uniqueOwner, type Backend, servicesFor } from './helpers.js'
 import { mulberry32 } from './fixtures/random.js'
 
 const DIMS = 768
@@ -34,7 +33,7 @@ function hashPool(): EmbeddingPool {
 async function hybridServer(tt: Test, backend: Backend, owner?: string) {
   const store = await sharedStore(backend)
   const embedder = hashPool()
-  const queue = new EmbeddingQueue({ pool: embedder, store, log: silentLogger(), sweepIntervalMs: 0, busyFloorMs: 60_000 })
+  const queue = new EmbeddingQueue({ pool: embedder, index: servicesFor(store).search, log: silentLogger(), sweepIntervalMs: 0, busyFloorMs: 60_000 })
   tt.teardown(() => queue.close())
   const srv = await startServer(tt, { backend, embed: queue, embedder, owner })
   return { ...srv, queue, embedder }
@@ -71,7 +70,7 @@ for (const backend of backends()) {
       t.notOk('data' in list.body.entries[0])
       t.equal(list.body.entries[0].description, 'The zyxquartz controller sits in rack four')
       t.ok(list.body.entries[0].similarity > 0)
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT entry_id, tool_used, platform FROM reads WHERE tool_used = 'search'`)
       t.equal(reads.length, 1 + 2 + 1 + 1 + 2 + 1 + 1, 'one read per returned entry (the has_more probe row is not logged)')
       t.equal(reads[0].platform, null)
@@ -91,7 +90,7 @@ for (const backend of backends()) {
       t.same((await call(c, 'semantic_search', { query: 'x', since: 'nope' })).body, (await call(c, 'search', { query: 'x', since: 'nope' })).body)
       const tools = (await c.listTools()).tools
       t.match(tools.find((x) => x.name === 'semantic_search')?.description, /^Deprecated: use search/)
-      await srv.store.reads.flush()
+      await srv.reads.flush()
       const reads = await srv.store.withOwner(srv.owner, (tx) => tx`SELECT DISTINCT tool_used FROM reads`)
       t.same(reads.map((r) => r.tool_used), ['search'], "semantic_search logs reads as 'search'")
     })
@@ -174,15 +173,17 @@ for (const backend of backends()) {
       await bulkEmbedded(store, big, 1_200, (i) => `bulk note ${i} about topic ${i % 37} and ${(i * 7) % 11}`, hash, (i) => (i % 100 === 0 ? ['rare'] : []))
       const q = hash.vector('bulk note about topic 5 and 3')
       const exact = await exactDistances(store, big, q)
-      const branch = (tags?: string[]) => store.withOwner(big, (tx) => vectorBranch(store, tx, big, hash.modelName, q, { includeExpired: false, tags })).then((rows) => rows.map((r) => r.id))
+      const branch = (tags?: string[]) => store.withOwner(big, (tx) => vectorBranch(servicesFor(store).search, tx, big, hash.modelName, q, { includeExpired: false, tags })).then((rows) => rows.map((r) => r.id))
       assertNearest(t, await branch(), exact, `${store.vectorMode}, in memory: the exact 50 nearest, in order`)
       const rare = await branch(['rare'])
       t.equal(rare.length, 12, 'a selective filter still yields every match')
       assertNearest(t, rare, await exactDistances(store, big, q, 'rare'), 'the filtered branch is an exact k-NN')
       if (store.vectorMode !== 'pgvector') return
       // pgvector's own path, as owners above the in-memory limit get it.
-      setInMemoryMaxRows(store, 0)
-      t.teardown(() => setInMemoryMaxRows(store, undefined))
+      const index = servicesFor(store).search
+      const limit = index.inMemoryMaxRows
+      index.inMemoryMaxRows = 0
+      t.teardown(() => (index.inMemoryMaxRows = limit))
       const small = await hybridServer(t, backend)
       const c = await clientV1(t, small.url)
       for (const d of ['bulk note about topic 3', 'a small owner note', 'another small note']) await call(c, 'remember', { source: 's', tags: [], description: d })
@@ -306,12 +307,12 @@ for (const backend of backends()) {
       const r = await call(c, 'search', { query: 'logged' })
       t.equal(r.isError, false)
       t.same(ids(r.body), [id], 'the answer is complete')
-      await store.reads.flush()
+      await servicesFor(store).reads.flush()
       const [n] = await store.system((tx) => tx`SELECT count(*)::int AS n FROM reads`)
       t.equal(n.n, 0, 'and no read was logged')
       await store.system((tx) => tx`GRANT INSERT ON reads TO awareness_rls`)
       await call(c, 'search', { query: 'logged' })
-      await store.reads.flush()
+      await servicesFor(store).reads.flush()
       const [m] = await store.system((tx) => tx`SELECT count(*)::int AS n FROM reads`)
       t.equal(m.n, 1)
     })
@@ -387,13 +388,15 @@ t.test('pgvector and array mode return identical results for the same data', { s
     }
     results.push(out)
     const q = hash.vector('delta south garden')
-    assertNearest(t, (await s.withOwner(owner, (tx) => vectorBranch(s, tx, owner, hash.modelName, q, { includeExpired: false }))).map((r) => r.id), await exactDistances(s, owner, q), `${s.vectorMode}: exact k-NN`)
+    assertNearest(t, (await s.withOwner(owner, (tx) => vectorBranch(servicesFor(s).search, tx, owner, hash.modelName, q, { includeExpired: false }))).map((r) => r.id), await exactDistances(s, owner, q), `${s.vectorMode}: exact k-NN`)
     if (s.vectorMode === 'pgvector') {
-      setInMemoryMaxRows(s, 0)
-      invalidateVectors(s, owner) // the next search re-checks the table at once, finds too many rows and drops the index
+      const index = servicesFor(s).search
+      const limit = index.inMemoryMaxRows
+      index.inMemoryMaxRows = 0
+      index.invalidate(owner) // the next search re-checks the table at once, finds too many rows and drops the index
       const sql = []
       for (const args of queries) sql.push((await call(c, 'search', args)).body.entries.map((e: { id: string; similarity: number }) => [e.id, e.similarity]))
-      setInMemoryMaxRows(s, undefined)
+      index.inMemoryMaxRows = limit
       t.same(sql, out, 'pgvector through SQL answers exactly as in memory')
       // The HNSW searches dropped the in-memory index (too many rows for a limit of 0); within the recheck
       // interval, the first searches with the limit restored must reload it, not answer from an empty one.

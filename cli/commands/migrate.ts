@@ -3,8 +3,7 @@
  * server itself uses at start (store/migrate.ts: one transaction, advisory lock, idempotent).
  */
 import { parseArgs } from 'node:util'
-import type { Sql } from 'postgres'
-import { MIGRATION_LOCK_KEY, migrate } from '../../store/migrate.js'
+import { appliedMigrations, migrate, stampMigrations } from '../../store/migrate.js'
 import { MIGRATIONS } from '../../store/migrations.js'
 import { withConnection } from '../db.js'
 import { CliError, readConfig, type Command } from '../run.js'
@@ -23,13 +22,6 @@ const USAGE = [
   '"host=db user=awareness dbname=awareness"), else the embedded database in AWARENESS_DATA_DIR.',
 ].join('\n')
 
-async function applied(sql: Sql): Promise<Map<string, Date>> {
-  const [table] = await sql`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`
-  if (!table.present) return new Map()
-  const rows = await sql`SELECT version, applied_at FROM schema_migrations ORDER BY version`
-  return new Map(rows.map((r) => [r.version as string, r.applied_at as Date]))
-}
-
 export const migrateCommand: Command = {
   usage: USAGE,
   async run(args, io) {
@@ -41,17 +33,13 @@ export const migrateCommand: Command = {
     }
     return withConnection(config, async (sql) => {
       if (values.current) {
-        const done = [...(await applied(sql)).keys()]
+        const done = [...(await appliedMigrations(sql)).keys()]
         io.out(done.length === 0 ? 'No migrations applied.\n' : `${done[done.length - 1]}\n`)
       } else if (values.history) {
-        const done = await applied(sql)
+        const done = await appliedMigrations(sql)
         for (const m of MIGRATIONS) io.out(`${m.version}  ${done.has(m.version) ? `applied ${done.get(m.version)?.toISOString()}` : 'pending'}\n`)
       } else if (values.stamp) {
-        await sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::int8)`
-          await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
-          await tx`INSERT INTO schema_migrations (version) SELECT unnest(${MIGRATIONS.map((m) => m.version)}::text[]) ON CONFLICT DO NOTHING`
-        })
+        await stampMigrations(sql)
         io.out('Database stamped as current.\n')
       } else {
         const result = await migrate(sql, { dimensions: config.embedding.dimensions })

@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { checkSchema } from '../../domain/json-schema.js'
 import { detectionText, resolveLanguage } from '../../domain/language.js'
-import { lockKey } from '../../store/queries/alerts.js'
 import { insertEntry } from '../../store/queries/entries.js'
-import type { Tx } from '../../store/index.js'
+import { knownRegconfig } from '../../store/queries/language.js'
+import { findOwnSchema, lockSchemaKey } from '../../store/queries/records.js'
 import { withStore } from '../db.js'
 import { UsageError, readConfig, type Command, type Io } from '../run.js'
 import { parse } from './secret.js'
@@ -31,13 +31,6 @@ class StepError extends Error {
   ) {
     super(message)
   }
-}
-
-/** A configuration that exists in this database, else 'simple' (an unknown one would fail the insert). */
-async function knownRegconfig(tx: Tx, name: string): Promise<string> {
-  if (name === 'simple') return name
-  const [row] = await tx`SELECT 1 AS one FROM pg_ts_config WHERE cfgname = ${name}`
-  return row === undefined ? 'simple' : name
 }
 
 async function register(values: Record<string, string>, tags: string[], io: Io): Promise<{ id: string; logicalKey: string }> {
@@ -65,10 +58,9 @@ async function register(values: Record<string, string>, tags: string[], io: Io):
     return await withStore(config, io, (store) =>
       store.withOwner(SYSTEM, async (tx) => {
         // One _system schema per family:version whatever its source (risk R27); the lock makes check-then-insert safe.
-        await lockKey(tx, `schema:${SYSTEM}:${logicalKey}`)
-        const [existing] = await tx`
-          SELECT id FROM entries WHERE owner_id = ${SYSTEM} AND type = 'schema' AND logical_key = ${logicalKey} AND deleted IS NULL LIMIT 1`
-        if (existing !== undefined) throw new Error(`a _system schema ${logicalKey} already exists (id ${existing.id as string})`)
+        await lockSchemaKey(tx, SYSTEM, logicalKey)
+        const existing = await findOwnSchema(tx, SYSTEM, logicalKey)
+        if (existing !== undefined) throw new Error(`a _system schema ${logicalKey} already exists (id ${existing.id})`)
         const language = await knownRegconfig(tx, resolveLanguage({ text: detectionText('schema', data) }).regconfig)
         const entry = await insertEntry(tx, SYSTEM, { type: 'schema', source, tags, data, logicalKey, language })
         return { id: entry.id, logicalKey }

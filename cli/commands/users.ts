@@ -13,6 +13,7 @@ import {
   deleteUserRow,
   getUserProfile,
   insertUser,
+  leaveOwnerRole,
   listUsers,
   ownerData,
   setPasswordHash,
@@ -160,7 +161,7 @@ async function deleteUser(args: string[], io: Io): Promise<number> {
       if (!(await activeUserExists(tx, id))) throw notFound(id) // nothing deleted: the transaction rolls back
       const deleted = await deleteOwnerData(tx, id)
       // The users table is the operator's, outside the RLS role's grants: leave that role for the last step.
-      if (store.rlsRole) await tx`RESET ROLE`
+      if (store.rlsRole) await leaveOwnerRole(tx)
       if (!(await deleteUserRow(tx, id))) throw notFound(id)
       return deleted
     }),

@@ -4,7 +4,7 @@
  * non-integer `hours` are invalid params (InvalidPromptArguments); an unknown name is undefined.
  */
 import type { Store } from '../../store/index.js'
-import { InvalidPromptArguments, type PromptSurface } from '../layer.js'
+import { InvalidPromptArguments, type PromptSurface } from '../context.js'
 import { agentInstructions, catchup, projectContext, systemStatus, writeGuide } from './builtins.js'
 import { CUSTOM_PREFIX, CustomPromptCache, renderTemplate } from './custom.js'
 

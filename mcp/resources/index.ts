@@ -8,7 +8,7 @@ import { toFull } from '../../store/rows.js'
 import type { Store } from '../../store/index.js'
 import { runBriefing } from '../../domain/briefing/run.js'
 import { notFound } from '../../core/errors.js'
-import type { ResourceSurface } from '../layer.js'
+import type { ResourceSurface } from '../context.js'
 import { KNOWLEDGE_TYPES } from '../params.js'
 
 const MIME = 'application/json'

@@ -6,7 +6,7 @@ import { insertAction, queryActions, queryActivity, queryReads, queryUnread, rel
 import { iso, serialise, toList } from '../../store/rows.js'
 import { notFound } from '../../core/errors.js'
 import { checkPagination, page, param, params, parseTimestamp } from '../params.js'
-import { STRUCTURED_NOTE, defineTool, recordReads } from './define.js'
+import { defineTool, recordReads } from './define.js'
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true }
 
@@ -22,8 +22,7 @@ export const actedOn = defineTool({
   description:
     'Record that you did something concrete because of a stored entry: implemented a feature, opened an issue, answered a question, made a decision. ' +
     'This builds the audit trail from knowledge to action (read it back with get_actions or get_activity); the entry itself is not modified. ' +
-    'tags default to a copy of the entry\'s current tags. The entry must exist and not be in the trash, otherwise the answer is a not_found error.' +
-    STRUCTURED_NOTE,
+    'tags default to a copy of the entry\'s current tags. The entry must exist and not be in the trash, otherwise the answer is a not_found error.',
   input: params({
     entry_id: param.string('Id of the entry that motivated the action.', true),
     action: param.string('What you did, e.g. "created GitHub issue #24".', true),
@@ -47,8 +46,7 @@ export const getReads = defineTool({
   title: 'Read history',
   description:
     'Which entries were read, when and by which tool, newest first. Reads are logged by get_knowledge, get_alerts, search and get_related; ' +
-    'those carry no platform, so a platform filter matches none of them. entry_id or platform "" means no filter. Pages: {entries, limit, offset: 0, has_more}.' +
-    STRUCTURED_NOTE,
+    'those carry no platform, so a platform filter matches none of them. entry_id or platform "" means no filter. Pages: {entries, limit, offset: 0, has_more}.',
   input: params({
     entry_id: param.string('Only reads of this entry.'),
     since: param.string('ISO 8601: reads at or after this time.'),
@@ -56,10 +54,10 @@ export const getReads = defineTool({
     limit: param.integer('Maximum rows (default 100).'),
   }),
   annotations: READ_ONLY,
+  reads: 'fresh',
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
-    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryReads(tx, ctx.owner, { entryId: a.entry_id, since, platform: a.platform }, limit + 1))
     return page(rows, limit, 0)
   },
@@ -70,8 +68,7 @@ export const getActions = defineTool({
   title: 'Action audit trail',
   description:
     'The actions recorded with acted_on, newest first: what was done because of which entry, where, with which reference. ' +
-    'Filter by entry, time, platform, or tags (every listed tag must be on the action). entry_id or platform "" means no filter. Pages: {entries, limit, offset: 0, has_more}.' +
-    STRUCTURED_NOTE,
+    'Filter by entry, time, platform, or tags (every listed tag must be on the action). entry_id or platform "" means no filter. Pages: {entries, limit, offset: 0, has_more}.',
   input: params({
     entry_id: param.string('Only actions taken because of this entry.'),
     since: param.string('ISO 8601: actions at or after this time.'),
@@ -95,17 +92,16 @@ export const getUnread = defineTool({
   description:
     'Entries of every type that no tool has read, newest created first, as metadata only: candidates for clean-up. ' +
     'With since, only reads at or after that time count, so an entry last read before it is listed as unread. ' +
-    'Calling this does not count as reading. Pages: {entries, limit, offset: 0, has_more}.' +
-    STRUCTURED_NOTE,
+    'Calling this does not count as reading. Pages: {entries, limit, offset: 0, has_more}.',
   input: params({
     since: param.string('ISO 8601: ignore reads before this time.'),
     limit: param.integer('Maximum entries (default 100).'),
   }),
   annotations: READ_ONLY,
+  reads: 'fresh',
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
-    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryUnread(tx, ctx.owner, since, limit + 1))
     return page(rows.map(toList), limit, 0)
   },
@@ -117,18 +113,17 @@ export const getActivity = defineTool({
   description:
     'One chronological feed of reads and actions, newest first. A read event has action null, the reading tool\'s name in detail and no tags; ' +
     'an action event carries what acted_on recorded. limit applies to the merged feed. platform "" means no filter (reads have no platform). ' +
-    'Pages: {entries, limit, offset: 0, has_more}.' +
-    STRUCTURED_NOTE,
+    'Pages: {entries, limit, offset: 0, has_more}.',
   input: params({
     since: param.string('ISO 8601: events at or after this time.'),
     platform: param.string('Only events from this platform.'),
     limit: param.integer('Maximum events (default 100).'),
   }),
   annotations: READ_ONLY,
+  reads: 'fresh',
   run: async (ctx, a) => {
     const limit = limitOnly(a.limit)
     const since = parseTimestamp('since', a.since)
-    await ctx.store.reads.flush() // reads still waiting to be written are part of the answer
     const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryActivity(tx, ctx.owner, { since, platform: a.platform }, limit + 1))
     return page(rows, limit, 0)
   },
@@ -140,8 +135,7 @@ export const getRelated = defineTool({
   description:
     'Entries linked to a given entry in both directions through the related_ids convention (an array of entry ids in an entry\'s data): ' +
     'first the entries it lists, then the entries that list it. The entry itself is never included. ' +
-    'Answers a bare JSON array ([] when nothing is linked); an unknown or trashed id is a not_found error.' +
-    STRUCTURED_NOTE,
+    'Answers a bare JSON array ([] when nothing is linked); an unknown or trashed id is a not_found error.',
   input: params({
     entry_id: param.string('Id of the entry whose relations you want.', true),
     mode: param.string('"list" returns metadata only, without data.'),

@@ -9,7 +9,7 @@ import { iso, serialise, toFull } from '../../store/rows.js'
 import { runBriefing } from '../../domain/briefing/run.js'
 import { invalidParameter, notFound } from '../../core/errors.js'
 import { checkPagination, page, param, params, parseEnum, parseTimestamp } from '../params.js'
-import { STRUCTURED_NOTE, defineTool, recordReads } from './define.js'
+import { defineTool, recordReads } from './define.js'
 
 export const ALERT_LEVELS = ['critical', 'warning'] as const
 export const ALERT_TYPES = ['baseline', 'structural', 'threshold'] as const
@@ -24,8 +24,7 @@ export const reportStatus = defineTool({
   title: 'Report a source status',
   description:
     'Periodic status report from a monitored system or edge process. Each report replaces the source\'s previous status (one current status per source; the id changes every time). ' +
-    'If no new report arrives within ttl_sec seconds, the briefing shows the source as stale.' +
-    STRUCTURED_NOTE,
+    'If no new report arrives within ttl_sec seconds, the briefing shows the source as stale.',
   input: params({
     source: param.key('The system reporting, e.g. "synology-nas". One current status per source.', true),
     tags: param.tags('Tags for the status (an empty array is allowed).', true),
@@ -48,8 +47,7 @@ export const reportAlert = defineTool({
   title: 'Raise, update or resolve an alert',
   description:
     'Raise, update or resolve an alert. One alert per (source, alert_id): reporting the same pair again updates it in place; resolved: true clears it, resolved: false re-opens it. ' +
-    'Capture diagnostics at detection time — the evidence may be gone later. details and diagnostics keep their previous values when omitted.' +
-    STRUCTURED_NOTE,
+    'Capture diagnostics at detection time — the evidence may be gone later. details and diagnostics keep their previous values when omitted.',
   input: params({
     source: param.key('The system the alert is about.', true),
     tags: param.tags('Tags for the alert (an empty array is allowed).', true),
@@ -81,8 +79,7 @@ export const suppressAlert = defineTool({
   description:
     'Silence matching alerts in the briefing for a limited time — use this rather than editing a memory when the user asks to mute something. ' +
     'Omit source to silence across every source. A suppression matches when its source, metric and tags fit the alert (a tag matches an alert tag, or appears in the alert id, message or metric). ' +
-    'level is the highest level silenced; with escalation_override (default true) an alert above that level still breaks through. get_alerts keeps listing silenced alerts.' +
-    STRUCTURED_NOTE,
+    'level is the highest level silenced; with escalation_override (default true) an alert above that level still breaks through. get_alerts keeps listing silenced alerts.',
   input: params({
     source: param.key('Source to silence; omitted means every source.'),
     tags: param.tags('Only alerts matching one of these tags (default: no tag restriction).'),
@@ -113,8 +110,7 @@ export const getBriefing = defineTool({
   description:
     'The compact, pre-filtered situation summary to read at the start of a conversation (same as the awareness://briefing resource). ' +
     'If attention_needed is false there is nothing to mention; otherwise use suggested_mention or the source headlines, and drill into the listed drill_down resources only when asked. ' +
-    'Side effect: reminders whose delivery time has passed are delivered once (listed in fired_intentions and marked fired).' +
-    STRUCTURED_NOTE,
+    'Side effect: reminders whose delivery time has passed are delivered once (listed in fired_intentions and marked fired).',
   input: params({}),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: (ctx) => runBriefing(ctx.store, ctx.owner),
@@ -125,8 +121,7 @@ export const getAlerts = defineTool({
   title: 'Active alerts',
   description:
     'Drill-down list of active (unresolved) alerts, newest first, optionally for one source — including alerts the briefing silenced. ' +
-    'Pages: {entries, limit, offset, has_more}. Present warnings in one sentence and criticals in a short paragraph, grouped by source.' +
-    STRUCTURED_NOTE,
+    'Pages: {entries, limit, offset, has_more}. Present warnings in one sentence and criticals in a short paragraph, grouped by source.',
   input: params({
     source: param.string('Exact source; omitted or "" lists every source.'),
     since: param.string('ISO 8601: only alerts active (raised or updated) at or after this time.'),
@@ -150,7 +145,7 @@ export const getAlerts = defineTool({
 export const getStatus = defineTool({
   name: 'get_status',
   title: 'Latest status of a source',
-  description: 'The full latest status of one source — metrics, inventory and TTL — whether or not it is stale. Read it when the briefing points to awareness://status/<source> or the user asks.' + STRUCTURED_NOTE,
+  description: 'The full latest status of one source — metrics, inventory and TTL — whether or not it is stale. Read it when the briefing points to awareness://status/<source> or the user asks.',
   input: params({ source: param.string('Exact source name.', true) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
   run: async (ctx, a) => {
@@ -163,7 +158,7 @@ export const getStatus = defineTool({
 export const getSuppressions = defineTool({
   name: 'get_suppressions',
   title: 'Suppressions in force',
-  description: 'The alert suppressions currently in force (global and per source), newest first, as a JSON array.' + STRUCTURED_NOTE,
+  description: 'The alert suppressions currently in force (global and per source), newest first, as a JSON array.',
   input: params({}),
   annotations: { readOnlyHint: true, idempotentHint: true },
   run: async (ctx) => {

@@ -2,43 +2,21 @@
  * Tools are data: `defineTool({...})` declares one, and `callTool` is the single boundary where a result
  * becomes text JSON content and any failure becomes the §2.4 envelope with `isError: true` (D1–D3).
  */
-import type { Logger } from 'pino'
-import type { Store } from '../../store/index.js'
 import { ToolError, internalError } from '../../core/errors.js'
+import type { ToolContext } from '../context.js'
 import { argumentError, type Param, type ParamSchema } from '../params.js'
-
-/** Fire-and-forget embedding of a written entry (mcp-surface.md §2.11). */
-export interface EmbedScheduler {
-  schedule(owner: string, entryId: string): void
-}
-
-/** Embedding provider access for search and backfill; computed in worker threads. */
-export interface Embedder {
-  readonly modelName: string
-  readonly dimensions: number
-  embed(texts: string[]): Promise<number[][]>
-  available(): Promise<boolean>
-}
-
-/** The logging a handler may do (pino's methods; Fastify's request logger satisfies it too). */
-export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
-
-/** Everything a handler may use; handlers never import the store singleton or read globals. */
-export interface ToolContext {
-  readonly owner: string
-  readonly log: Log
-  readonly store: Store
-  readonly embed: EmbedScheduler
-  /** The configured embedding provider, or undefined when none is configured (search is then lexical). */
-  readonly embedder: Embedder | undefined
-  /** Sends a progress notification when the caller asked for progress (a progress token); no-op otherwise. */
-  readonly progress: (progress: number, total?: number, message?: string) => Promise<void>
-}
 
 /** Logs a read of each returned entry (§2.12), written behind; a failure is logged, never the tool's. */
 export function recordReads(ctx: ToolContext, entryIds: readonly string[], tool: string): Date {
-  return ctx.store.reads.record(ctx.owner, entryIds, tool, (err: unknown) => ctx.log.warn({ err, tool }, 'read logging failed'))
+  return ctx.reads.record(ctx.owner, entryIds, tool, (err: unknown) => ctx.log.warn({ err, tool }, 'read logging failed'))
 }
+
+/**
+ * How a tool relates to the read log. 'fresh': its answer includes logged reads, so the dispatcher writes
+ * every pending read before the handler runs (a reader can no longer forget to); a function decides per
+ * call. Without it, pending reads are left to the log's own timer.
+ */
+export type ReadFreshness<A> = 'fresh' | ((args: A) => boolean)
 
 export interface ToolAnnotations {
   readOnlyHint?: boolean
@@ -53,24 +31,29 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   readonly description: string
   readonly input: ParamSchema<Record<string, Param>>
   readonly annotations: ToolAnnotations
+  readonly reads?: ReadFreshness<A>
   readonly run: (ctx: ToolContext, args: A) => Promise<unknown>
 }
 
 export type AnyTool = ToolDefinition<never>
 
+type Args<S extends Record<string, Param>> = { [K in keyof S]: S[K] extends Param<infer T> ? T : never }
+
+/** Declares a tool; its description gets the structured-output promise every tool makes appended here. */
 export function defineTool<S extends Record<string, Param>>(def: {
   name: string
   title: string
   description: string
   input: ParamSchema<S>
   annotations: ToolAnnotations
-  run: (ctx: ToolContext, args: { [K in keyof S]: S[K] extends Param<infer T> ? T : never }) => Promise<unknown>
+  reads?: ReadFreshness<Args<S>>
+  run: (ctx: ToolContext, args: Args<S>) => Promise<unknown>
 }): AnyTool {
-  return def as unknown as AnyTool
+  return { ...def, description: def.description + STRUCTURED_NOTE } as unknown as AnyTool
 }
 
 /** Every description ends with this promise (mcp-surface.md §3). */
-export const STRUCTURED_NOTE =
+const STRUCTURED_NOTE =
   ' Always answers with structured JSON (errors too: {"status":"error","error":{code,message,retryable,…}}); an unstructured failure means a transport or platform problem, not this tool.'
 
 /** Output schema advertised for every tool, for parity with the reference's clients (§2.2). */
@@ -95,11 +78,18 @@ export async function callTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext
   try {
     const parsed = tool.input.zod.safeParse(args)
     if (!parsed.success) throw argumentError(parsed.error, args)
+    const fresh = tool.reads === 'fresh' || (typeof tool.reads === 'function' && tool.reads(parsed.data as never))
+    if (fresh) await ctx.reads.flush() // reads still waiting to be written are part of the answer
     const result = await tool.run(ctx, parsed.data as never)
     return textResult(JSON.stringify(result), false)
   } catch (error) {
-    const toolError = error instanceof ToolError ? error : internalError(error)
     if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly')
-    return textResult(JSON.stringify(toolError.toEnvelope()), true)
+    return errorResult(error)
   }
+}
+
+/** The §2.4 envelope of a failure as a tool result: a ToolError as it is, anything else as internal_error. */
+export function errorResult(error: unknown): CallResult {
+  const toolError = error instanceof ToolError ? error : internalError(error)
+  return textResult(JSON.stringify(toolError.toEnvelope()), true)
 }

@@ -28,7 +28,7 @@ import { normalizeRecordContent, splitSchemaKey } from '../../domain/json-schema
 import { parseLanguageFilter } from '../../domain/language.js'
 import { ENTRY_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp, type Param } from '../params.js'
 import { applyChanges } from '../../domain/changes.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { defineTool } from './define.js'
 import { checkRecordContent, resolveRecordSchema } from './records.js'
 import { validRegconfig } from './write-language.js'
 import { checkKeyLength } from './writes.js'
@@ -77,8 +77,7 @@ export const updateEntry = defineTool({
     'Edit an entry in place (same id and created time); each change records the previous values in data.changelog. ' +
     `Updatable: ${UPDATABLE}. Works on notes, patterns, contexts, preferences, intentions (not their state: use update_intention) and records ` +
     '(record content is re-validated against the pinned schema). Schemas are immutable (register a new version); statuses, alerts and ' +
-    'suppressions cannot be edited. Answers the entry\'s updated time.' +
-    STRUCTURED_NOTE,
+    'suppressions cannot be edited. Answers the entry\'s updated time.',
   input: params({
     entry_id: param.string('Id of the entry to edit.', true),
     description: param.string('New description ("" allowed).'),
@@ -157,8 +156,7 @@ export const deleteEntry = defineTool({
     'Soft-delete entries: they move to the trash, recoverable for 30 days with restore_entry. Three modes, by precedence: ' +
     'entry_id (acts at once; the answer is the same whether or not such an entry existed), tags (every live entry carrying all the tags), ' +
     'source (every live entry of the source, optionally only one entry_type). Bulk modes are dry runs that only count unless confirm is true: ' +
-    'show the count to the user before confirming. A schema that live records still use cannot be deleted.' +
-    STRUCTURED_NOTE,
+    'show the count to the user before confirming. A schema that live records still use cannot be deleted.',
   input: params({
     entry_id: param.string('Id of one entry to trash.'),
     tags: param.tags('Trash every live entry carrying all of these tags.'),
@@ -247,8 +245,7 @@ export const restoreEntry = defineTool({
   title: 'Restore entries from the trash',
   description:
     'Bring trashed entries back, with the expiry they had before deletion. By entry_id (answers status "not_found" with restored 0 when that id ' +
-    'is not in your trash), or by tags (every trashed entry carrying all the tags). Find trashed entries with get_deleted.' +
-    STRUCTURED_NOTE,
+    'is not in your trash), or by tags (every trashed entry carrying all the tags). Find trashed entries with get_deleted.',
   input: params({
     entry_id: param.string('Id of the trashed entry (takes precedence over tags).'),
     tags: param.tags('Restore every trashed entry carrying all of these tags.'),
@@ -278,8 +275,7 @@ export const getDeletedTool = defineTool({
   title: 'List the trash',
   description:
     'List trashed entries (most recently deleted first) so they can be restored with restore_entry. In full mode expires is the date the ' +
-    'entry is purged for good (when auto_cleanup is enabled). mode "list" returns metadata only. Pages: {entries, limit, offset, has_more}.' +
-    STRUCTURED_NOTE,
+    'entry is purged for good (when auto_cleanup is enabled). mode "list" returns metadata only. Pages: {entries, limit, offset, has_more}.',
   input: params({
     since: param.string('ISO 8601: deleted at or after this time.'),
     mode: param.string('"list" returns metadata only.'),

@@ -7,7 +7,7 @@ import { getLiveEntryForUpdate, insertEntry, writeEntry } from '../../store/quer
 import { serialise } from '../../store/rows.js'
 import { notFound } from '../../core/errors.js'
 import { checkPagination, page, param, params, parseEnum, parseTimestamp } from '../params.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { defineTool } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
 export const INTENTION_STATES = ['active', 'cancelled', 'completed', 'fired', 'pending', 'snoozed'] as const
@@ -18,8 +18,7 @@ export const remind = defineTool({
   title: 'Create a reminder or todo',
   description:
     'Create an intention: a todo, reminder or planned action with a lifecycle. With deliver_at, the first briefing after that time delivers it once (state becomes "fired"); ' +
-    'without it, it is an open-ended todo. Recommended flow: pending → fired → active → completed; snoozed to defer, cancelled to dismiss (see update_intention).' +
-    STRUCTURED_NOTE,
+    'without it, it is an open-ended todo. Recommended flow: pending → fired → active → completed; snoozed to defer, cancelled to dismiss (see update_intention).',
   input: params({
     goal: param.string('What should happen, e.g. "Call the plumber about the boiler".', true),
     source: param.key('Subject or context of the intention, e.g. "personal" or a project name.', true),
@@ -59,8 +58,7 @@ export const updateIntention = defineTool({
   title: 'Change an intention\'s state',
   description:
     'Move an intention to another state: pending, fired, active, completed, snoozed or cancelled. Any state may follow any other; the previous state is kept in the changelog. ' +
-    'Recommended flow: pending → fired → active → completed; snoozed to defer (it will not fire again by itself), cancelled to dismiss. Setting pending again makes an overdue intention fire at the next briefing.' +
-    STRUCTURED_NOTE,
+    'Recommended flow: pending → fired → active → completed; snoozed to defer (it will not fire again by itself), cancelled to dismiss. Setting pending again makes an overdue intention fire at the next briefing.',
   input: params({
     entry_id: param.string('Id of the intention.', true),
     state: param.string('The new state.', true),
@@ -93,8 +91,7 @@ export const getIntentions = defineTool({
   title: 'List intentions',
   description:
     'List todos, reminders and planned actions, newest activity first, optionally by state, source or tags (tags are ANDed). ' +
-    'mode "list" returns metadata with goal and state only. Pages: {entries, limit, offset: 0, has_more}.' +
-    STRUCTURED_NOTE,
+    'mode "list" returns metadata with goal and state only. Pages: {entries, limit, offset: 0, has_more}.',
   input: params({
     state: param.string(`One of ${INTENTION_STATES.join(', ')}.`),
     source: param.string('Exact source; omitted or "" lists every source.'),

@@ -11,7 +11,8 @@ import type { Tx } from '../../store/index.js'
 import { SEARCH_TRANSACTION, hybridSearch, round4 } from '../../search/hybrid.js'
 import { queryVector } from '../../search/query-vector.js'
 import { applyChanges } from '../../domain/changes.js'
-import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
+import type { ToolContext } from '../context.js'
+import { defineTool, recordReads } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
 /** A note's content is stored as text: objects and arrays as their JSON (§3.18). */
@@ -26,8 +27,7 @@ export const remember = defineTool({
   description:
     'Store durable knowledge as a note: something that will still be true in 30 days. This is the default write tool. ' +
     'Rule of thumb: a durable fact → remember; something happening now that will go stale → add_context; a "when X happens, expect Y" rule → learn_pattern. ' +
-    'Give a logical_key to keep one living document per (source, key): calling again updates it in place and records the previous values in its changelog.' +
-    STRUCTURED_NOTE,
+    'Give a logical_key to keep one living document per (source, key): calling again updates it in place and records the previous values in its changelog.',
   input: params({
     source: param.string('Subject the fact is about, e.g. "personal" or a project or system name.', true),
     tags: param.tags('Tags for retrieval (an empty array is allowed). Reuse existing tags: see get_tags.', true),
@@ -75,8 +75,7 @@ export const getKnowledge = defineTool({
   description:
     'Filtered retrieval of stored knowledge: notes, patterns, contexts and preferences (or any one entry_type, e.g. "record" or "intention"). ' +
     'Scan first with mode "list" and a small limit (10–20), then fetch full entries. Tags are ANDed. since/until filter on the last activity time. ' +
-    'Entries past their expiry are hidden unless include_expired is true. Pages: {entries, limit, offset, has_more}.' +
-    STRUCTURED_NOTE,
+    'Entries past their expiry are hidden unless include_expired is true. Pages: {entries, limit, offset, has_more}.',
   input: params({
     source: param.string('Exact source; "" matches only global entries.'),
     tags: param.tags('Entries must carry every one of these tags.'),
@@ -95,6 +94,8 @@ export const getKnowledge = defineTool({
     include_expired: param.boolean('Include entries whose expiry has passed (default false).'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  // List mode shows read counts, so pending reads are written first.
+  reads: (a) => a.mode === 'list',
   run: async (ctx, a) => {
     const { limit, offset } = checkPagination(a.limit, a.offset)
     const since = parseTimestamp('since', a.since)
@@ -143,7 +144,6 @@ export const getKnowledge = defineTool({
       })
       return page([...items, ...ordered.slice(limit)], limit, offset)
     }
-    if (a.mode === 'list') await ctx.store.reads.flush()
     const hint = a.hint?.trim() ?? ''
     if (hint === '' || ctx.embedder === undefined) {
       return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, await queryKnowledge(tx, ctx.owner, filter, limit + 1, offset), undefined))
@@ -164,7 +164,7 @@ export const getKnowledge = defineTool({
 async function hintScores(ctx: ToolContext, tx: Tx, hint: string, vector: number[], model: string, rows: Entry[]): Promise<Map<string, number> | undefined> {
   try {
     const hits = await tx.savepoint((sp) =>
-      hybridSearch(ctx.store, sp, ctx.owner, { text: hint, language: 'simple', vector, model, filter: { ids: rows.map((e) => e.id), includeExpired: true }, limit: rows.length }),
+      hybridSearch(ctx.search, sp, ctx.owner, { text: hint, language: 'simple', vector, model, filter: { ids: rows.map((e) => e.id), includeExpired: true }, limit: rows.length }),
     )
     return new Map(hits.map((h) => [h.entry.id, h.score]))
   } catch (err) {
@@ -183,8 +183,7 @@ export const getStats = defineTool({
   name: 'get_stats',
   title: 'Store statistics',
   description:
-    'Size and shape of your store: entry counts per type, the distinct sources, and the total. Call it first when unsure how much data exists, to decide how to filter.' +
-    STRUCTURED_NOTE,
+    'Size and shape of your store: entry counts per type, the distinct sources, and the total. Call it first when unsure how much data exists, to decide how to filter.',
   input: params({}),
   annotations: { readOnlyHint: true, idempotentHint: true },
   run: async (ctx) => {
@@ -198,7 +197,7 @@ export const getStats = defineTool({
 export const getTags = defineTool({
   name: 'get_tags',
   title: 'Tags in use',
-  description: 'The tag vocabulary with usage counts, most used first. Check it before inventing a new tag, to avoid near-duplicates.' + STRUCTURED_NOTE,
+  description: 'The tag vocabulary with usage counts, most used first. Check it before inventing a new tag, to avoid near-duplicates.',
   input: params({}),
   annotations: { readOnlyHint: true, idempotentHint: true },
   run: (ctx) => ctx.store.withOwner(ctx.owner, (tx) => tagCounts(tx, ctx.owner)),

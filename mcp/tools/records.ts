@@ -10,7 +10,7 @@ import { ToolError, invalidParameter } from '../../core/errors.js'
 import { checkSchema, normalizeRecordContent, validateRecord } from '../../domain/json-schema.js'
 import { param, params, type Param } from '../params.js'
 import { applyChanges } from '../../domain/changes.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { defineTool } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 import { checkKeyLength } from './writes.js'
 
@@ -50,8 +50,7 @@ export const registerSchema = defineTool({
   description:
     'Register an immutable JSON Schema (Draft 2020-12) that records can be validated against, identified by family and version ' +
     '(the entry\'s logical_key is "<family>:<version>"). A family:version can be registered once; to evolve a schema register a new version, ' +
-    'move the records, then delete the old version. format is an annotation only and $ref resolves within the document.' +
-    STRUCTURED_NOTE,
+    'move the records, then delete the old version. format is an annotation only and $ref resolves within the document.',
   input: params({
     source: param.string('Subject the schema belongs to.', true),
     tags: param.tags('Tags for retrieval (an empty array is allowed).', true),
@@ -109,8 +108,7 @@ export const createRecord = defineTool({
     'Write a data record validated against a registered schema version (schema_ref = the schema family, schema_version = its exact version; ' +
     'your own schemas first, then the shared _system ones). logical_key identifies the record within source: calling again with the same key ' +
     'updates it in place (same id, changelog kept) — but a record stays pinned to its schema version. ' +
-    'Invalid content is refused with every validation error listed (path, message, validator, schema_path).' +
-    STRUCTURED_NOTE,
+    'Invalid content is refused with every validation error listed (path, message, validator, schema_path).',
   input: params({
     source: param.string('Subject the record belongs to.', true),
     tags: param.tags('Tags for retrieval (an empty array is allowed).', true),

@@ -14,7 +14,8 @@ import { backfill } from '../../search/backfill.js'
 import { SEARCH_TRANSACTION, hybridSearch, round4 } from '../../search/hybrid.js'
 import { queryVector } from '../../search/query-vector.js'
 import { ENTRY_TYPES, param, params, parseEntryType, parseTimestamp } from '../params.js'
-import { STRUCTURED_NOTE, defineTool, recordReads, type ToolContext } from './define.js'
+import type { ToolContext } from '../context.js'
+import { defineTool, recordReads } from './define.js'
 import { validRegconfig } from './write-language.js'
 import { serialise } from '../../store/rows.js'
 
@@ -70,7 +71,7 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
   const q = await queryVector(ctx.embedder, ctx.store.vectorDimensions, a.query)
   return ctx.store.withOwner(ctx.owner, async (tx) => {
     const language = await validRegconfig(ctx, tx, isoToRegconfig(a.language))
-    const hits = await hybridSearch(ctx.store, tx, ctx.owner, { text: a.query, language, vector: q.vector, model: q.vector === undefined ? undefined : q.model, filter, limit: limit + 1 })
+    const hits = await hybridSearch(ctx.search, tx, ctx.owner, { text: a.query, language, vector: q.vector, model: q.vector === undefined ? undefined : q.model, filter, limit: limit + 1 })
     const shown = hits.slice(0, limit)
     recordReads(ctx, shown.map((h) => h.entry.id), 'search')
     const out: Record<string, unknown> = {
@@ -100,7 +101,7 @@ const searchTool = (name: string, title: string, preface: string) =>
   defineTool({
     name,
     title,
-    description: preface + SEARCH_DESCRIPTION + STRUCTURED_NOTE,
+    description: preface + SEARCH_DESCRIPTION,
     input: searchInput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     run: (ctx, a) => runSearch(ctx, a),
@@ -116,8 +117,7 @@ export const backfillEmbeddings = defineTool({
     'Create missing embeddings and refresh stale ones (after enabling an embedding provider, changing the model, or when the provider was down). ' +
     'Embeds up to limit entries without an embedding (most recent first), then up to limit entries whose text changed since they were embedded. ' +
     'remaining counts entries still without an embedding: call again until it is 0. Reports progress when the request carries a progress token. ' +
-    'Needs an embedding provider (unavailable, retryable, otherwise).' +
-    STRUCTURED_NOTE,
+    'Needs an embedding provider (unavailable, retryable, otherwise).',
   input: params({
     limit: param.integer('Entries per phase (default 50, at least 0).'),
   }),
@@ -131,7 +131,7 @@ export const backfillEmbeddings = defineTool({
       throw new ToolError('unavailable', `The embedding provider produces ${e.dimensions}-dimensional vectors but the database stores ${ctx.store.vectorDimensions}.`)
     }
     if (!(await e.available())) throw new ToolError('unavailable', `The embedding provider (model ${e.modelName}) is not reachable right now; retry later.`)
-    return backfill({ store: ctx.store, embedder: e, owner: ctx.owner, log: ctx.log, progress: ctx.progress }, limit)
+    return backfill({ index: ctx.search, embedder: e, owner: ctx.owner, log: ctx.log, progress: ctx.progress }, limit)
   },
 })
 

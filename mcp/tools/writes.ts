@@ -6,7 +6,7 @@ import { markCleanupCandidate, upsertPreference } from '../../store/queries/pref
 import { iso } from '../../store/rows.js'
 import { invalidParameter } from '../../core/errors.js'
 import { param, params } from '../params.js'
-import { STRUCTURED_NOTE, defineTool } from './define.js'
+import { defineTool } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
 const DAY_MS = 86_400_000
@@ -27,8 +27,7 @@ export const addContext = defineTool({
   description:
     'Record something happening now that will go stale (a trip this week, an ongoing migration, a temporary workaround). ' +
     'It carries an expiry (expires_days, default 30): reads hide it once expired, and it is purged when the owner enabled auto_cleanup. ' +
-    'For durable facts use remember; for "when X happens, expect Y" rules use learn_pattern.' +
-    STRUCTURED_NOTE,
+    'For durable facts use remember; for "when X happens, expect Y" rules use learn_pattern.',
   input: params({
     source: param.string('Subject the context is about, e.g. "personal" or a system name.', true),
     tags: param.tags('Tags for retrieval (an empty array is allowed).', true),
@@ -61,8 +60,7 @@ export const learnPattern = defineTool({
     'Only for operational "when X happens, expect Y" rules, which the briefing uses to explain away matching alerts ' +
     '(e.g. "backups run on Fridays, so high disk I/O then is expected"). Not for facts (remember) or current events (add_context). ' +
     'conditions may hold day_of_week (e.g. "friday") and hour_range ([start, end] hours UTC, wrapping past midnight when start > end); ' +
-    'effect holds the words matched against alert fields. source "" makes the pattern apply to every source.' +
-    STRUCTURED_NOTE,
+    'effect holds the words matched against alert fields. source "" makes the pattern apply to every source.',
   input: params({
     source: param.string('Source the rule applies to; "" for every source.', true),
     tags: param.tags('Tags for retrieval (an empty array is allowed).', true),
@@ -94,8 +92,7 @@ export const setPreference = defineTool({
   description:
     'Set a portable presentation or behaviour preference (e.g. alert_verbosity = "minimal"), one value per (key, scope). ' +
     'Setting it again replaces the value in place. The key auto_cleanup with value "true" opts you into permanent purging of ' +
-    'expired entries and of trash older than 30 days; without it nothing is ever purged.' +
-    STRUCTURED_NOTE,
+    'expired entries and of trash older than 30 days; without it nothing is ever purged.',
   input: params({
     key: param.string('Preference name, e.g. "alert_verbosity".', true),
     value: param.string('Preference value (a string).', true),

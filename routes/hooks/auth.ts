@@ -10,7 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createAuthenticator } from '../../auth/authenticator.js'
 import type { Config } from '../../core/config.js'
-import type { Log } from '../../mcp/tools/define.js'
+import type { Log } from '../../core/ports.js'
 import type { Store } from '../../store/index.js'
 import { OwnerSlots, acquireSlot } from './limits.js'
 import { metadataUrl, wellKnownPaths } from '../well-known.js'

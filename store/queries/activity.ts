@@ -2,9 +2,8 @@
  * Read and action tracking, the activity feed and entry relations (data-and-engine.md §4.4, §4.8).
  * Reads and actions of a trashed entry stay visible here; they vanish only with the entry itself (cascade).
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
-import { and, type Fragment } from './entries.js'
+import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 
 /** One read waiting in the read log (store/read-log.ts). */
 export interface PendingRead {
@@ -196,7 +195,7 @@ export async function queryActivity(tx: Tx, owner: string, f: EventFilter, limit
 export async function queryUnread(tx: Tx, owner: string, since: Date | undefined, limit: number): Promise<Entry[]> {
   const readFilter = since === undefined ? tx`` : tx`AND r."timestamp" >= ${since}`
   const rows = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries e
+    SELECT ${entryColumns(tx)} FROM entries e
     WHERE e.owner_id = ${owner} AND e.deleted IS NULL
       AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.owner_id = ${owner} AND r.entry_id = e.id ${readFilter})
     ORDER BY e.created DESC, e.id
@@ -217,14 +216,14 @@ export function forwardIds(entry: Entry): string[] {
  * itself is excluded on both sides and duplicates keep their first occurrence (D14).
  */
 export async function relatedEntries(tx: Tx, owner: string, id: string): Promise<Entry[] | undefined> {
-  const [row] = await tx`SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries WHERE id = ${id} AND owner_id = ${owner} AND deleted IS NULL`
+  const [row] = await tx`SELECT ${entryColumns(tx)} FROM entries WHERE id = ${id} AND owner_id = ${owner} AND deleted IS NULL`
   if (row === undefined) return undefined
   const forward = forwardIds(toEntry(row))
   const rows = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)}, 0 AS side, coalesce(updated, created) AS recency FROM entries
+    SELECT ${entryColumns(tx)}, 0 AS side, coalesce(updated, created) AS recency FROM entries
     WHERE owner_id = ${owner} AND deleted IS NULL AND id = ANY(${forward}::text[]) AND id <> ${id}
     UNION ALL
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)}, 1 AS side, coalesce(updated, created) AS recency FROM entries
+    SELECT ${entryColumns(tx)}, 1 AS side, coalesce(updated, created) AS recency FROM entries
     WHERE owner_id = ${owner} AND deleted IS NULL AND data->'related_ids' @> ${tx.json([id])} AND id <> ${id}
     ORDER BY side, recency DESC, id`
   const seen = new Set<string>()

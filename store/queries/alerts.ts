@@ -3,8 +3,8 @@
  * advisory lock whose key is derived exactly like the reference's, so mixed deployments share locks.
  */
 import { createHash } from 'node:crypto'
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
+import { and, entryColumns, type Tx } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 import { insertEntry } from './entries.js'
 
 /** SHA-256 of the text read as a big-endian integer, modulo 2^63: the last 8 bytes with the top bit cleared. */
@@ -24,13 +24,13 @@ export async function lockKey(tx: Tx, text: string): Promise<void> {
 export async function upsertAlert(tx: Tx, owner: string, a: { source: string; alertId: string; tags: string[]; data: Record<string, unknown> }, now = new Date()): Promise<{ entry: Entry; created: boolean }> {
   await lockKey(tx, `alert:${owner}:${a.source}:${a.alertId}`)
   const [row] = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE owner_id = ${owner} AND type = 'alert' AND source = ${a.source} AND deleted IS NULL AND data->>'alert_id' = ${a.alertId}
     ORDER BY created DESC LIMIT 1 FOR UPDATE`
   if (!row) return { entry: await insertEntry(tx, owner, { type: 'alert', source: a.source, tags: a.tags, data: a.data }, now), created: true }
   const [updated] = await tx`
     UPDATE entries SET updated = ${now}, tags = ${tx.json(a.tags)}, data = data || ${tx.json(a.data as never)}
     WHERE id = ${row.id as string} AND owner_id = ${owner}
-    RETURNING ${tx.unsafe(ENTRY_COLUMNS)}`
+    RETURNING ${entryColumns(tx)}`
   return { entry: toEntry(updated), created: false }
 }

@@ -3,12 +3,11 @@
  * suppressions, patterns, intentions and the owner's timezone. Every statement filters by owner; RLS
  * enforces it again. Reads hide entries past their expiry (product decision 7).
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
-import { and, insertEntry, type Fragment } from './entries.js'
+import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
+import { insertEntry } from './entries.js'
 import { lockKey } from './alerts.js'
 
-const COLUMNS = (tx: Tx) => tx.unsafe(ENTRY_COLUMNS)
 const live = (tx: Tx, owner: string, now: Date): Fragment[] => [tx`owner_id = ${owner}`, tx`deleted IS NULL`, tx`(expires IS NULL OR expires > ${now})`]
 /** Only a JSON `true` counts as resolved (a string "true" does not), as in the reference. */
 const unresolved = (tx: Tx): Fragment => tx`NOT data @> '{"resolved": true}'`
@@ -27,7 +26,7 @@ export async function replaceStatus(tx: Tx, owner: string, s: { source: string; 
 /** The source's newest live status, stale or not. */
 export async function latestStatus(tx: Tx, owner: string, source: string, now = new Date()): Promise<Entry | undefined> {
   const [row] = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE ${and(tx, live(tx, owner, now))} AND type = 'status' AND source = ${source}
     ORDER BY created DESC, id LIMIT 1`
   return row ? toEntry(row) : undefined
@@ -49,7 +48,7 @@ export async function activeAlerts(tx: Tx, owner: string, f: AlertFilter = {}, l
   if (f.since !== undefined) conds.push(tx`coalesce(updated, created) >= ${f.since}`)
   if (f.tags !== undefined && f.tags.length > 0) conds.push(tx`tags @> ${tx.json(f.tags)}`)
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries WHERE ${and(tx, conds)}
+    SELECT ${entryColumns(tx)} FROM entries WHERE ${and(tx, conds)}
     ORDER BY coalesce(updated, created) DESC, id
     LIMIT ${limit ?? null} OFFSET ${offset}`
   return rows.map(toEntry)
@@ -58,7 +57,7 @@ export async function activeAlerts(tx: Tx, owner: string, f: AlertFilter = {}, l
 /** Live suppressions still in force (global and per source), newest activity first. */
 export async function activeSuppressions(tx: Tx, owner: string, now = new Date()): Promise<Entry[]> {
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND type = 'suppression'
+    SELECT ${entryColumns(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND type = 'suppression'
     ORDER BY coalesce(updated, created) DESC, id`
   return rows.map(toEntry)
 }
@@ -66,7 +65,7 @@ export async function activeSuppressions(tx: Tx, owner: string, now = new Date()
 /** Live patterns of exactly this source, newest activity first. */
 export async function sourcePatterns(tx: Tx, owner: string, source: string, now = new Date()): Promise<Entry[]> {
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND type = 'pattern' AND source = ${source}
+    SELECT ${entryColumns(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND type = 'pattern' AND source = ${source}
     ORDER BY coalesce(updated, created) DESC, id`
   return rows.map(toEntry)
 }
@@ -151,7 +150,7 @@ export async function claimDueIntentions(tx: Tx, owner: string, now: Date): Prom
         AND (${tx.unsafe(DELIVER_AT)}) <= ${now}
       ORDER BY id
       FOR UPDATE)
-    RETURNING ${COLUMNS(tx)}`
+    RETURNING ${entryColumns(tx)}`
   // Earliest due first, the order a person would want them in (the values passed the guard above).
   const due = (e: Entry) => Date.parse(String(e.data.deliver_at))
   return rows.map(toEntry).sort((a, b) => due(a) - due(b) || (a.id < b.id ? -1 : 1))
@@ -171,7 +170,7 @@ export async function queryIntentions(tx: Tx, owner: string, f: IntentionFilter,
   if (f.source !== undefined && f.source !== '') conds.push(tx`source = ${f.source}`)
   if (f.tags !== undefined && f.tags.length > 0) conds.push(tx`tags @> ${tx.json(f.tags)}`)
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries WHERE ${and(tx, conds)}
+    SELECT ${entryColumns(tx)} FROM entries WHERE ${and(tx, conds)}
     ORDER BY coalesce(updated, created) DESC, id LIMIT ${limit}`
   return rows.map(toEntry)
 }
@@ -179,7 +178,7 @@ export async function queryIntentions(tx: Tx, owner: string, f: IntentionFilter,
 /** The caller's live entries of any type with this source (custom prompt definitions), newest activity first. */
 export async function entriesOfSource(tx: Tx, owner: string, source: string, now = new Date()): Promise<Entry[]> {
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND source = ${source}
+    SELECT ${entryColumns(tx)} FROM entries WHERE ${and(tx, live(tx, owner, now))} AND source = ${source}
     ORDER BY coalesce(updated, created) DESC, id`
   return rows.map(toEntry)
 }

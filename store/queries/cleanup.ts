@@ -3,7 +3,7 @@
  * candidate owners from owner_settings (no RLS, ids only), and the purge under each owner's own context.
  */
 import type { Sql } from 'postgres'
-import type { Tx } from '../store.js'
+import { and, type Tx } from '../sql.js'
 
 /** Takes the named lease for `seconds` unless another holder's lease is still running. */
 export async function takeLease(sql: Sql, name: string, holder: string, seconds: number): Promise<boolean> {

@@ -2,7 +2,7 @@
  * Embedding storage (data-and-engine.md §4.5) in either vector mode: pgvector's `vector(N)`, or `real[]`
  * with its L2 norm stored beside it so an exact cosine needs one dot product per row.
  */
-import type { Tx } from '../store.js'
+import { and, type Tx } from '../sql.js'
 import type { VectorMode } from '../migrations.js'
 
 export function vectorLiteral(v: readonly number[]): string {
@@ -145,6 +145,15 @@ export async function lockEmbeddable(tx: Tx, owner: string, ids: string[]): Prom
     WHERE e.owner_id = ${owner} AND e.id = ANY(${ids}::text[]) AND e.deleted IS NULL
     FOR SHARE`
   return rows.map(toEmbeddable)
+}
+
+/**
+ * Lets the transaction commit without waiting for the WAL flush. Embeddings are derived data (backfill
+ * recomputes any lost in a crash): on PostgreSQL that wait doubled the flushes of a write-heavy load
+ * (bench/search.ts).
+ */
+export async function relaxCommit(tx: Tx): Promise<void> {
+  await tx`SET LOCAL synchronous_commit = off`
 }
 
 /** Live entries by id, unlocked. */

@@ -3,10 +3,8 @@
  * transaction first; every statement also filters by owner, RLS enforces it again underneath.
  */
 import { randomUUID } from 'node:crypto'
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
-
-const COLUMNS = (tx: Tx) => tx.unsafe(ENTRY_COLUMNS)
+import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 
 export interface NewEntry {
   type: string
@@ -26,23 +24,12 @@ export interface NewEntry {
 export const MAX_KEY_BYTES = 1024
 export const keyBytes = (text: string): number => Buffer.byteLength(text, 'utf8')
 
-/** A SQL fragment built with the transaction's tag. */
-export type Fragment = ReturnType<Tx['unsafe']>
-
-/** A fragment joining conditions with AND (postgres.js fragments nest as bind-safe SQL). */
-export function and(tx: Tx, conds: Fragment[]): Fragment {
-  return conds.reduce((acc, c) => tx`${acc} AND ${c}`)
-}
-
-/** Activity time, the default sort key and the column `since`/`until` compare. */
-export const RECENCY = 'coalesce(updated, created)'
-
 export async function insertEntry(tx: Tx, owner: string, e: NewEntry, now = new Date()): Promise<Entry> {
   const [row] = await tx`
     INSERT INTO entries (id, owner_id, type, source, created, expires, tags, data, logical_key, language)
     VALUES (${randomUUID()}, ${owner}, ${e.type}, ${e.source}, ${now}, ${e.expires ?? null}, ${tx.json(e.tags)},
             ${tx.json(e.data as never)}, ${e.logicalKey ?? null}, ${e.language ?? 'simple'}::regconfig)
-    RETURNING ${COLUMNS(tx)}`
+    RETURNING ${entryColumns(tx)}`
   return toEntry(row)
 }
 
@@ -58,7 +45,7 @@ export async function insertOrLockByKey(tx: Tx, owner: string, e: NewEntry & { l
             ${tx.json(e.data as never)}, ${e.logicalKey}, ${e.language ?? 'simple'}::regconfig)
     ON CONFLICT (owner_id, source, logical_key) WHERE logical_key IS NOT NULL AND deleted IS NULL
     DO UPDATE SET id = entries.id
-    RETURNING ${COLUMNS(tx)}, (xmax = 0) AS inserted`
+    RETURNING ${entryColumns(tx)}, (xmax = 0) AS inserted`
   return { entry: toEntry(row), created: row.inserted as boolean }
 }
 
@@ -68,13 +55,13 @@ export async function writeEntry(tx: Tx, owner: string, e: Entry): Promise<Entry
     UPDATE entries SET updated = ${e.updated}, source = ${e.source}, tags = ${tx.json(e.tags)},
                        data = ${tx.json(e.data as never)}, language = ${e.language}::regconfig
     WHERE id = ${e.id} AND owner_id = ${owner}
-    RETURNING ${COLUMNS(tx)}`
+    RETURNING ${entryColumns(tx)}`
   return toEntry(row)
 }
 
 /** The live entry with this id, locked for the rest of the transaction (read-modify-write safety). */
 export async function getLiveEntryForUpdate(tx: Tx, owner: string, id: string): Promise<Entry | undefined> {
-  const [row] = await tx`SELECT ${COLUMNS(tx)} FROM entries WHERE id = ${id} AND owner_id = ${owner} AND deleted IS NULL FOR UPDATE`
+  const [row] = await tx`SELECT ${entryColumns(tx)} FROM entries WHERE id = ${id} AND owner_id = ${owner} AND deleted IS NULL FOR UPDATE`
   return row ? toEntry(row) : undefined
 }
 
@@ -120,7 +107,7 @@ export function knowledgeConditions(tx: Tx, owner: string, f: KnowledgeFilter): 
 
 export async function queryKnowledge(tx: Tx, owner: string, f: KnowledgeFilter, limit: number, offset: number): Promise<Entry[]> {
   const rows = await tx`
-    SELECT ${COLUMNS(tx)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE ${and(tx, knowledgeConditions(tx, owner, f))}
     ORDER BY coalesce(updated, created) DESC, id
     LIMIT ${limit} OFFSET ${offset}`

@@ -2,8 +2,8 @@
  * Preference upsert (data-and-engine.md §4.1 upsert_preference, §9.3): one live preference per
  * (owner, key, scope), serialised with the same advisory-lock key derivation as the reference.
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
+import { and, entryColumns, type Tx } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 import { lockKey } from './alerts.js'
 import { insertEntry } from './entries.js'
 
@@ -29,7 +29,7 @@ export async function upsertPreference(tx: Tx, owner: string, p: Preference, now
   const [updated] = await tx`
     UPDATE entries SET updated = ${now}, tags = '[]'::jsonb, data = data || ${tx.json(data)}
     WHERE id = ${row.id as string} AND owner_id = ${owner}
-    RETURNING ${tx.unsafe(ENTRY_COLUMNS)}`
+    RETURNING ${entryColumns(tx)}`
   return { entry: toEntry(updated), created: false }
 }
 

@@ -2,8 +2,8 @@
  * Schema and record queries (data-and-engine.md §3.7, §4.2; mcp-surface.md §4.4): schema resolution with
  * the `_system` fallback, and the records that pin a schema version.
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
+import { and, entryColumns, type Tx } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 import { lockKey } from './alerts.js'
 
 /** The reserved owner of operator-seeded schemas, readable by every owner for resolution only. */
@@ -24,7 +24,7 @@ export async function lockSchemaKey(tx: Tx, owner: string, logicalKey: string): 
  */
 export async function findOwnSchema(tx: Tx, owner: string, logicalKey: string): Promise<Entry | undefined> {
   const [row] = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE owner_id = ${owner} AND type = 'schema' AND logical_key = ${logicalKey} AND deleted IS NULL
     ORDER BY created, id LIMIT 1 FOR SHARE`
   return row ? toEntry(row) : undefined
@@ -33,7 +33,7 @@ export async function findOwnSchema(tx: Tx, owner: string, logicalKey: string): 
 /** A live `_system` schema with this key. Not locked: RLS lets owners read these rows, never lock them. */
 async function findSystemSchema(tx: Tx, logicalKey: string): Promise<Entry | undefined> {
   const [row] = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE owner_id = ${SYSTEM_OWNER} AND type = 'schema' AND logical_key = ${logicalKey} AND deleted IS NULL
     ORDER BY created, id LIMIT 1`
   return row ? toEntry(row) : undefined

@@ -3,9 +3,8 @@
  * pgvector branch, and the look-ups the array-mode vector branch and the fusion need. Ranking ties are broken
  * by id in byte order (COLLATE "C"), the same order the application uses.
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
-import { and, type Fragment } from './entries.js'
+import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 import { vectorLiteral } from './embeddings.js'
 
 /** The filter F of §6.1, applied inside both branches. */
@@ -150,7 +149,7 @@ export async function liveEntriesByIds(tx: Tx, owner: string, ids: readonly stri
   const out = new Map<string, Entry>()
   if (ids.length === 0) return out
   const rows = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE owner_id = ${owner} AND id = ANY(${ids as string[]}::text[]) AND deleted IS NULL`
   for (const r of rows) {
     const e = toEntry(r)

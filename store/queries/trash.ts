@@ -4,9 +4,8 @@
  * (a UTC ISO string with microseconds, so a restore brings it back to the exact instant) and sets the purge
  * date; a restore puts the remembered expiry back and drops the key. Neither touches `updated`.
  */
-import type { Tx } from '../store.js'
-import { ENTRY_COLUMNS, toEntry, type Entry } from '../rows.js'
-import type { Fragment } from './entries.js'
+import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
+import { toEntry, type Entry } from '../rows.js'
 
 /** Days a trashed entry stays recoverable before an opted-in owner's cleanup purges it. */
 export const TRASH_DAYS = 30
@@ -107,7 +106,7 @@ export async function restoreByIds(tx: Tx, owner: string, ids: string[]): Promis
 export async function getDeleted(tx: Tx, owner: string, since: Date | undefined, limit: number, offset: number): Promise<Entry[]> {
   const sinceCond = since === undefined ? tx`` : tx`AND deleted >= ${since}`
   const rows = await tx`
-    SELECT ${tx.unsafe(ENTRY_COLUMNS)} FROM entries
+    SELECT ${entryColumns(tx)} FROM entries
     WHERE owner_id = ${owner} AND deleted IS NOT NULL ${sinceCond}
     ORDER BY deleted DESC, id
     LIMIT ${limit} OFFSET ${offset}`

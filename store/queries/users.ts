@@ -2,7 +2,7 @@
  * The users table (data-and-engine.md §2.5, §4.6): lookups for OAuth owner resolution (http-and-operations.md
  * §9.6) and the operator CLI (§17.4). `users` has no row-level security, so these run in any transaction.
  */
-import type { Tx } from '../store.js'
+import { and, type Tx } from '../sql.js'
 
 /** Lower-case and trim; drop the local part's `+tag`; Gmail ignores dots and has two domain names. */
 export function canonicalEmail(email: string): string {
@@ -111,6 +111,11 @@ export async function getUserProfile(tx: Tx, id: string): Promise<Record<string,
            oauth_subject, oauth_issuer, created, updated
     FROM users WHERE id = ${id} AND deleted IS NULL`
   return row === undefined ? undefined : { ...row }
+}
+
+/** Back to the connection's own role inside an owner transaction: the users table is outside the RLS role's grants. */
+export async function leaveOwnerRole(tx: Tx): Promise<void> {
+  await tx`RESET ROLE`
 }
 
 /** Hard-deletes the user row and its cleanup bookkeeping; true when a row was removed. */
