@@ -24,15 +24,6 @@ export interface Config {
     readonly userClaim: string
     readonly autoProvision: boolean
   }
-  readonly oauthProxy: {
-    readonly enabled: boolean
-    readonly banDurationSec: number
-    readonly rateAuthorize: number
-    readonly rateToken: number
-    readonly rateRegister: number
-    readonly rateWindowSec: number
-    readonly ipHeaders: readonly string[]
-  }
   readonly embedding: {
     readonly provider: EmbeddingProviderName
     readonly model: string
@@ -68,8 +59,23 @@ const SESSION_VARIABLES = [
   'AWARENESS_SESSION_POOL_MAX',
   'AWARENESS_MAX_SESSIONS_PER_OWNER',
 ]
+/**
+ * The reference's OAuth proxy (a workaround for clients that ignore authorization-server metadata). Not
+ * built: every client tried so far follows the metadata. Accepted so an existing .env still starts, and
+ * named in one warning so nobody believes it is on.
+ */
+const OAUTH_PROXY_VARIABLES = [
+  'AWARENESS_OAUTH_PROXY',
+  'AWARENESS_OAUTH_PROXY_BAN_DURATION',
+  'AWARENESS_OAUTH_PROXY_RATE_AUTHORIZE',
+  'AWARENESS_OAUTH_PROXY_RATE_TOKEN',
+  'AWARENESS_OAUTH_PROXY_RATE_REGISTER',
+  'AWARENESS_OAUTH_PROXY_RATE_WINDOW',
+  'AWARENESS_OAUTH_PROXY_IP_HEADERS',
+]
 const RESERVED_OWNER = '_system'
-const HASH_MODEL = 'hash-ngram-v1'
+/** The model name the hash provider's vectors are stored under (workers/embedder.ts uses it too). */
+export const HASH_MODEL = 'hash-ngram-v1'
 // RFC 7518 §3.2: an HMAC key should be at least as long as the hash output (32 bytes for HS256).
 const MIN_SECRET_BYTES = 32
 
@@ -264,16 +270,6 @@ export function loadConfig(env: Env): Config {
     )
   }
 
-  const oauthProxy = Object.freeze({
-    enabled: r.bool('AWARENESS_OAUTH_PROXY'),
-    banDurationSec: r.int('AWARENESS_OAUTH_PROXY_BAN_DURATION', 3600, 0),
-    rateAuthorize: r.int('AWARENESS_OAUTH_PROXY_RATE_AUTHORIZE', 60, 1),
-    rateToken: r.int('AWARENESS_OAUTH_PROXY_RATE_TOKEN', 60, 1),
-    rateRegister: r.int('AWARENESS_OAUTH_PROXY_RATE_REGISTER', 30, 1),
-    rateWindowSec: r.int('AWARENESS_OAUTH_PROXY_RATE_WINDOW', 60, 1),
-    ipHeaders: Object.freeze(r.list('AWARENESS_OAUTH_PROXY_IP_HEADERS', ['CF-Connecting-IP', 'X-Real-IP'])),
-  })
-
   const providerText = r.str('AWARENESS_EMBEDDING_PROVIDER').toLowerCase()
   const provider: EmbeddingProviderName = PROVIDERS.find((p) => p === providerText) ?? ''
   if (providerText !== '' && provider === '') {
@@ -314,6 +310,10 @@ export function loadConfig(env: Env): Config {
       `ignoring ${sessionVariables.join(', ')}: the service is always stateless and keeps no sessions`,
     )
   }
+  const proxyVariables = OAUTH_PROXY_VARIABLES.filter((name) => r.isSet(name))
+  if (proxyVariables.length > 0) {
+    r.warnings.push(`ignoring ${proxyVariables.join(', ')}: the OAuth proxy is not part of this server (clients use the authorization server's metadata)`)
+  }
   if (r.isSet('AWARENESS_STATELESS_HTTP') && !r.bool('AWARENESS_STATELESS_HTTP')) {
     r.warnings.push('AWARENESS_STATELESS_HTTP=false is ignored: the service is always stateless')
   }
@@ -334,7 +334,6 @@ export function loadConfig(env: Env): Config {
     jwtAlgorithm: jwtAlgorithm ?? 'HS256',
     maxConcurrentPerOwner,
     oauth,
-    oauthProxy,
     embedding,
     logLevel,
     warnings: Object.freeze([...r.warnings]),

@@ -40,9 +40,6 @@ const SIMPLE = 'simple'
 
 // Maps instead of property lookups on the record, so 'constructor' or '__proto__' never resolve.
 const ISO_MAP: ReadonlyMap<string, string> = new Map(Object.entries(ISO_TO_REGCONFIG))
-const REGCONFIG_MAP: ReadonlyMap<string, string> = new Map(
-  Object.entries(ISO_TO_REGCONFIG).map(([iso, cfg]) => [cfg, iso]),
-)
 
 function normaliseCode(code: string | null | undefined): string {
   return typeof code === 'string' ? code.trim().toLowerCase() : ''
@@ -51,12 +48,6 @@ function normaliseCode(code: string | null | undefined): string {
 /** ISO 639-1 code (trimmed, any case) → configuration; anything unknown or empty → 'simple'. */
 export function isoToRegconfig(code: string | null | undefined): string {
   return ISO_MAP.get(normaliseCode(code)) ?? SIMPLE
-}
-
-/** Configuration name (exact, case-sensitive) → ISO code; 'simple' and unknown names → null. */
-export function regconfigToIso(name: string | null | undefined): string | null {
-  if (typeof name !== 'string') return null
-  return REGCONFIG_MAP.get(name) ?? null
 }
 
 /** For parameters that take an ISO code or the literal 'simple'. Null means "not a valid value";

@@ -39,9 +39,6 @@ export function toEntry(row: Record<string, unknown>): Entry {
 
 export const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
 
-/** The activity time of an entry ("recency"): updated when set, else created. */
-export const recency = (e: Entry): Date => e.updated ?? e.created
-
 /** Full serialisation: logical_key only when set, language only when not `simple`. */
 export function toFull(e: Entry, opts: { stripChangelog?: boolean } = {}): Record<string, unknown> {
   let data = e.data

@@ -40,15 +40,6 @@ t.test('defaults from an empty environment', async (t) => {
   t.equal(c.jwtAlgorithm, 'HS256')
   t.equal(c.maxConcurrentPerOwner, 10)
   t.same(c.oauth, { issuer: '', audience: '', jwksUri: '', userClaim: 'sub', autoProvision: false })
-  t.same(c.oauthProxy, {
-    enabled: false,
-    banDurationSec: 3600,
-    rateAuthorize: 60,
-    rateToken: 60,
-    rateRegister: 30,
-    rateWindowSec: 60,
-    ipHeaders: ['CF-Connecting-IP', 'X-Real-IP'],
-  })
   t.same(c.embedding, {
     provider: '',
     model: 'granite-embedding:278m',
@@ -67,7 +58,6 @@ t.test('empty and blank values count as unset', async (t) => {
     AWARENESS_PORT: '  ',
     AWARENESS_DEFAULT_OWNER: '',
     AWARENESS_OAUTH_USER_CLAIM: ' ',
-    AWARENESS_OAUTH_PROXY_IP_HEADERS: ' , ',
     AWARENESS_TRANSPORT: '',
     AWARENESS_DATABASE_URL: '',
     AWARENESS_JWT_SECRET: '   ',
@@ -76,7 +66,6 @@ t.test('empty and blank values count as unset', async (t) => {
   t.equal(c.port, 8420)
   t.equal(c.defaultOwner, expectedOsOwner())
   t.equal(c.oauth.userClaim, 'sub')
-  t.same(c.oauthProxy.ipHeaders, ['CF-Connecting-IP', 'X-Real-IP'])
   t.equal(c.jwtSecret, '')
 })
 
@@ -94,9 +83,6 @@ t.test('explicit values are read', async (t) => {
     AWARENESS_OAUTH_AUDIENCE: 'awareness',
     AWARENESS_OAUTH_JWKS_URI: 'https://issuer.example.com/keys/',
     AWARENESS_OAUTH_USER_CLAIM: 'email',
-    AWARENESS_OAUTH_PROXY_BAN_DURATION: '0',
-    AWARENESS_OAUTH_PROXY_RATE_REGISTER: '5',
-    AWARENESS_OAUTH_PROXY_IP_HEADERS: 'X-Forwarded-For',
     AWARENESS_JWT_ALGORITHM: 'hs512',
     AWARENESS_LOG_LEVEL: 'DEBUG',
   })
@@ -112,9 +98,6 @@ t.test('explicit values are read', async (t) => {
   t.equal(c.oauth.audience, 'awareness')
   t.equal(c.oauth.jwksUri, 'https://issuer.example.com/keys')
   t.equal(c.oauth.userClaim, 'email')
-  t.equal(c.oauthProxy.banDurationSec, 0)
-  t.equal(c.oauthProxy.rateRegister, 5)
-  t.same(c.oauthProxy.ipHeaders, ['X-Forwarded-For'])
   t.equal(c.jwtAlgorithm, 'HS512')
   t.equal(c.logLevel, 'debug')
 })
@@ -147,11 +130,9 @@ t.test('booleans: true or 1 in any case, anything else false', async (t) => {
       AWARENESS_AUTH_REQUIRED: value,
       AWARENESS_JWT_SECRET: 'x'.repeat(43),
       AWARENESS_OAUTH_AUTO_PROVISION: value,
-      AWARENESS_OAUTH_PROXY: value,
     })
     t.equal(c.authRequired, expected, `AWARENESS_AUTH_REQUIRED=${String(value)}`)
     t.equal(c.oauth.autoProvision, expected, `AWARENESS_OAUTH_AUTO_PROVISION=${String(value)}`)
-    t.equal(c.oauthProxy.enabled, expected, `AWARENESS_OAUTH_PROXY=${String(value)}`)
   }
 })
 
@@ -164,11 +145,6 @@ t.test('integers must be base-10 integer strings', async (t) => {
   }
   const names = [
     'AWARENESS_MAX_CONCURRENT_PER_OWNER',
-    'AWARENESS_OAUTH_PROXY_BAN_DURATION',
-    'AWARENESS_OAUTH_PROXY_RATE_AUTHORIZE',
-    'AWARENESS_OAUTH_PROXY_RATE_TOKEN',
-    'AWARENESS_OAUTH_PROXY_RATE_REGISTER',
-    'AWARENESS_OAUTH_PROXY_RATE_WINDOW',
     'AWARENESS_EMBEDDING_DIMENSIONS',
   ]
   for (const name of names) {
@@ -185,8 +161,6 @@ t.test('ranges: port, concurrency, rates, dimensions', async (t) => {
   t.match(problemsOf({ AWARENESS_PORT: '65536' }), [/AWARENESS_PORT must be between 0 and 65535, got "65536"/])
   t.match(problemsOf({ AWARENESS_PORT: '-1' }), [/AWARENESS_PORT must be between 0 and 65535/])
   t.match(problemsOf({ AWARENESS_MAX_CONCURRENT_PER_OWNER: '0' }), [/AWARENESS_MAX_CONCURRENT_PER_OWNER must be at least 1/])
-  t.match(problemsOf({ AWARENESS_OAUTH_PROXY_RATE_WINDOW: '0' }), [/AWARENESS_OAUTH_PROXY_RATE_WINDOW must be at least 1/])
-  t.match(problemsOf({ AWARENESS_OAUTH_PROXY_BAN_DURATION: '-5' }), [/AWARENESS_OAUTH_PROXY_BAN_DURATION must be at least 0/])
   t.match(problemsOf({ AWARENESS_EMBEDDING_DIMENSIONS: '0' }), [/AWARENESS_EMBEDDING_DIMENSIONS must be at least 1, got "0"/])
   t.equal(loadConfig({ AWARENESS_EMBEDDING_DIMENSIONS: '384' }).embedding.dimensions, 384)
 })
@@ -200,7 +174,7 @@ t.test('every problem class is reported', async (t) => {
       /AWARENESS_JWT_SECRET or AWARENESS_OAUTH_ISSUER/,
     ],
     ['jwt algorithm', { AWARENESS_JWT_ALGORITHM: 'RS256' }, /^AWARENESS_JWT_ALGORITHM must be HS256, HS384 or HS512, got "RS256"$/],
-    ['integer', { AWARENESS_OAUTH_PROXY_RATE_TOKEN: '6o' }, /^AWARENESS_OAUTH_PROXY_RATE_TOKEN must be an integer/],
+    ['integer', { AWARENESS_MAX_CONCURRENT_PER_OWNER: '6o' }, /^AWARENESS_MAX_CONCURRENT_PER_OWNER must be an integer/],
     ['port range', { AWARENESS_PORT: '99999' }, /^AWARENESS_PORT must be between 0 and 65535/],
     ['dimensions', { AWARENESS_EMBEDDING_DIMENSIONS: '0' }, /^AWARENESS_EMBEDDING_DIMENSIONS must be at least 1/],
     ['reserved owner', { AWARENESS_DEFAULT_OWNER: '_system' }, /^AWARENESS_DEFAULT_OWNER must not be "_system"/],
@@ -404,6 +378,13 @@ t.test('warnings', async (t) => {
   t.same(loadConfig({ AWARENESS_SESSION_TTL: '' }).warnings, [], 'an empty session variable is not set')
   t.equal(loadConfig({ AWARENESS_SESSION_TTL: 'not-a-number' }).warnings.length, 1, 'ignored values are not validated')
 
+  // The OAuth proxy is not built: its variables are accepted (an old .env still starts), not validated,
+  // and named in one warning.
+  const proxy = loadConfig({ AWARENESS_OAUTH_PROXY: 'true', AWARENESS_OAUTH_PROXY_RATE_TOKEN: '6o', AWARENESS_OAUTH_PROXY_IP_HEADERS: 'X-Real-IP' })
+  t.equal(proxy.warnings.length, 1, 'one warning for all proxy variables')
+  t.match(proxy.warnings[0], /^ignoring AWARENESS_OAUTH_PROXY, AWARENESS_OAUTH_PROXY_RATE_TOKEN, AWARENESS_OAUTH_PROXY_IP_HEADERS: the OAuth proxy is not part of this server/)
+  t.notOk('oauthProxy' in proxy, 'nothing of it reaches the configuration')
+
   const statelessOff = loadConfig({ AWARENESS_STATELESS_HTTP: 'false' })
   t.equal(statelessOff.warnings.length, 1)
   t.match(statelessOff.warnings[0], /AWARENESS_STATELESS_HTTP=false is ignored/)
@@ -436,8 +417,6 @@ t.test('the result is deeply frozen', async (t) => {
     config: c,
     allowedOrigins: c.allowedOrigins,
     oauth: c.oauth,
-    oauthProxy: c.oauthProxy,
-    ipHeaders: c.oauthProxy.ipHeaders,
     embedding: c.embedding,
     warnings: c.warnings,
   })) {
@@ -482,7 +461,7 @@ t.test('.env.example lists every variable and loads cleanly', async (t) => {
   for (const name of required) t.ok(mentioned.has(name), `${name} is listed`)
   t.match(text, /mcp-awareness-secret/)
   t.equal(set.AWARENESS_JWT_SECRET, '', 'no secret is set')
-  for (const header of ['server', 'database', 'auth', 'OAuth', 'OAuth proxy', 'embeddings', 'logging', 'origins', 'ignored']) {
+  for (const header of ['server', 'database', 'auth', 'OAuth', 'embeddings', 'logging', 'origins', 'ignored']) {
     t.match(text, new RegExp(`^# --- ${header}`, 'm'), `${header} group`)
   }
   const c = loadConfig(set)

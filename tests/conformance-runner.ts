@@ -32,7 +32,7 @@ export const CONFORMANCE_SCENARIOS = [
   'prompts-list',
 ] as const
 
-export type ConformanceScenario = (typeof CONFORMANCE_SCENARIOS)[number]
+type ConformanceScenario = (typeof CONFORMANCE_SCENARIOS)[number]
 
 export interface ConformanceCheck {
   name: string

@@ -6,7 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   EmbeddingError,
-  HASH_MODEL_NAME,
   HashProvider,
   OllamaProvider,
   OpenAiProvider,
@@ -14,6 +13,7 @@ import {
   createProvider,
   textHash,
 } from '../workers/embedder.js'
+import { HASH_MODEL } from '../core/config.js'
 import type { EmbeddableEntry } from '../workers/embedder.js'
 import { createEmbeddingPool } from '../workers/embedding-pool.js'
 import type { EmbeddingProviderConfig } from '../workers/protocol.js'
@@ -159,7 +159,7 @@ const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * 
 
 t.test('HashProvider: deterministic, unit norm, right dimension, lexical similarity', async (t) => {
   const p = new HashProvider(256)
-  t.equal(p.modelName, HASH_MODEL_NAME)
+  t.equal(p.modelName, HASH_MODEL)
   t.equal(p.dimensions, 256)
   t.equal(await p.isAvailable(), true)
   const texts = [
@@ -390,7 +390,7 @@ t.test('createProvider', async (t) => {
   t.ok(createProvider({ ...cfg, provider: 'ollama' }) instanceof OllamaProvider)
   t.ok(createProvider({ ...cfg, provider: 'openai', url: 'https://api.example' }) instanceof OpenAiProvider)
   const hash = createProvider({ ...cfg, provider: 'hash', dimensions: 32 })
-  t.match(hash, { modelName: HASH_MODEL_NAME, dimensions: 32 })
+  t.match(hash, { modelName: HASH_MODEL, dimensions: 32 })
   t.throws(() => createProvider({ ...cfg, provider: 'openai' }), { code: 'EMBEDDING_CONFIG' }, 'openai needs a URL')
   t.throws(() => createProvider({ ...cfg, provider: 'hash', dimensions: 1.5 }), { code: 'EMBEDDING_CONFIG' })
   t.throws(() => createProvider({ ...cfg, provider: 'bogus' as 'hash' }), { code: 'EMBEDDING_CONFIG' })
@@ -414,7 +414,7 @@ t.test('createEmbeddingPool without a provider starts no worker', async (t) => {
 t.test('createEmbeddingPool with the hash provider', async (t) => {
   const pool = createEmbeddingPool({ ...baseCfg, provider: 'hash', dimensions: 64 })
   t.teardown(() => pool.close())
-  t.equal(pool.modelName, HASH_MODEL_NAME)
+  t.equal(pool.modelName, HASH_MODEL)
   t.equal(pool.dimensions, 64)
   t.equal(await pool.available(), true)
   const texts = ['disk full on nas', 'dark mode preferred', 'disk almost full']

@@ -7,7 +7,6 @@ import {
   isoToRegconfig,
   parseLanguageFilter,
   pickConfidentLanguage,
-  regconfigToIso,
   resolveLanguage,
   unsupportedLanguageAlert,
   warmLanguageDetector,
@@ -40,11 +39,8 @@ t.test('ISO ↔ regconfig map', async (t) => {
     t.ok(Object.isFrozen(ISO_TO_REGCONFIG), 'frozen')
   })
 
-  t.test('every pair maps both ways', async (t) => {
-    for (const [iso, cfg] of PAIRS) {
-      t.equal(isoToRegconfig(iso), cfg, `${iso} → ${cfg}`)
-      t.equal(regconfigToIso(cfg), iso, `${cfg} → ${iso}`)
-    }
+  t.test('every pair maps', async (t) => {
+    for (const [iso, cfg] of PAIRS) t.equal(isoToRegconfig(iso), cfg, `${iso} → ${cfg}`)
   })
 
   t.test('codes are trimmed and case-insensitive', async (t) => {
@@ -61,13 +57,6 @@ t.test('ISO ↔ regconfig map', async (t) => {
     t.equal(isoToRegconfig(undefined), 'simple')
   })
 
-  t.test('reverse lookup is exact and case-sensitive', async (t) => {
-    for (const name of ['simple', 'estonian', 'English', ' english', 'en', '', 'constructor', 'toString']) {
-      t.equal(regconfigToIso(name), null, JSON.stringify(name))
-    }
-    t.equal(regconfigToIso(null), null)
-    t.equal(regconfigToIso(undefined), null)
-  })
 })
 
 t.test('parseLanguageFilter', async (t) => {

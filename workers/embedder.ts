@@ -3,6 +3,7 @@
  * Pure functions and HTTP clients only: the worker thread that runs them is embed-worker.ts.
  */
 import { createHash } from 'node:crypto'
+import { HASH_MODEL } from '../core/config.js'
 import type { EmbeddingProviderConfig } from './protocol.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -382,8 +383,6 @@ function orderByIndex(data: unknown[]): unknown[] {
 
 // --- Hash provider -----------------------------------------------------------------------------
 
-export const HASH_MODEL_NAME = 'hash-ngram-v1'
-
 const SEED_WORD = 0x9e3779b9
 const SEED_TRIGRAM = 0x85ebca6b
 const SEED_EMPTY = 0xc2b2ae35
@@ -413,7 +412,7 @@ function hashRange(cps: number[], from: number, to: number, seed: number): numbe
  * machines, no model, no network; for tests, demos and users without a model server.
  */
 export class HashProvider implements EmbeddingProvider {
-  readonly modelName = HASH_MODEL_NAME
+  readonly modelName = HASH_MODEL
   readonly dimensions: number
 
   constructor(dimensions: number) {

@@ -5,7 +5,7 @@
 import { createProvider } from './embedder.js'
 import { WorkerPool } from './host.js'
 import type { WorkerHostStats } from './host.js'
-import type { AvailableResult, EmbedResult, EmbeddingProviderConfig, WorkerLog } from './protocol.js'
+import type { AvailablePayload, AvailableResult, EmbedPayload, EmbedResult, EmbeddingProviderConfig, WorkerLog } from './protocol.js'
 import { workerUrl } from '../core/worker-url.js'
 
 export interface EmbeddingPool {
@@ -65,7 +65,7 @@ export function createEmbeddingPool(cfg: EmbeddingProviderConfig, log?: WorkerLo
     async embed(texts) {
       if (texts.length === 0) return []
       try {
-        const { vectors } = await pool.request<EmbedResult>('embed', { texts })
+        const { vectors } = await pool.request<EmbedResult>('embed', { texts } satisfies EmbedPayload)
         return vectors
       } catch (err) {
         cached = undefined // the provider just failed: do not keep vouching for it
@@ -75,7 +75,7 @@ export function createEmbeddingPool(cfg: EmbeddingProviderConfig, log?: WorkerLo
     available() {
       if (cached && Date.now() - cached.at < ttl) return Promise.resolve(cached.value)
       probing ??= pool
-        .request<AvailableResult>('available', {}, { timeoutMs: availableTimeout })
+        .request<AvailableResult>('available', {} satisfies AvailablePayload, { timeoutMs: availableTimeout })
         .then(
           (r) => r.available === true,
           (err: unknown) => {

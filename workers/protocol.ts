@@ -117,10 +117,6 @@ export interface AvailableResult {
   available: boolean
 }
 
-export type EmbedRequest = WorkerRequest<'embed', EmbedPayload>
-export type AvailableRequest = WorkerRequest<'available', AvailablePayload>
-export type EmbedWorkerRequest = EmbedRequest | AvailableRequest
-
 // ---------------------------------------------------------------------------------------------
 // Worker side
 

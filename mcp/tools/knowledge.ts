@@ -4,7 +4,7 @@
 import { readCounts } from '../../store/queries/activity.js'
 import { countByType, insertOrLockByKey, insertEntry, queryKnowledge, tagCounts, writeEntry } from '../../store/queries/entries.js'
 import { iso, serialise, type Entry } from '../../store/rows.js'
-import { ToolError, invalidParameter } from '../../core/errors.js'
+import { invalidParameter } from '../../core/errors.js'
 import { parseLanguageFilter } from '../../domain/language.js'
 import { ENTRY_TYPES, KNOWLEDGE_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp } from '../params.js'
 import type { Tx } from '../../store/index.js'
@@ -204,8 +204,3 @@ export const getTags = defineTool({
 })
 
 export const KNOWLEDGE_TOOLS = [remember, getKnowledge, getStats, getTags]
-
-/** Kept for tools that must fail loudly on impossible states. */
-export function impossible(message: string): never {
-  throw new ToolError('internal_error', message)
-}

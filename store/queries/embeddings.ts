@@ -67,11 +67,6 @@ export async function upsertEmbeddings(tx: Tx, mode: VectorMode, owner: string, 
       SET id = DEFAULT, embedding = excluded.embedding, norm = excluded.norm, text_hash = excluded.text_hash, dimensions = excluded.dimensions`
 }
 
-export async function embeddingHash(tx: Tx, owner: string, entryId: string, model: string): Promise<string | undefined> {
-  const [row] = await tx`SELECT text_hash FROM embeddings WHERE owner_id = ${owner} AND entry_id = ${entryId} AND model = ${model}`
-  return row?.text_hash as string | undefined
-}
-
 /** What composing an entry's embedding text needs (the changelog never takes part, and can be large). */
 export interface EmbeddableRow {
   id: string
