@@ -32,8 +32,9 @@ const NO_EMBEDDING: EmbedScheduler = { schedule: () => undefined }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
-  const lazy = deps.getServices === undefined ? lazyServices(() => sharedStore(storeOptions(config, (m) => deps.logger.warn(m)))) : undefined
-  const getServices = deps.getServices ?? lazy!.get
+  // Used only without deps.getServices; it opens nothing until asked.
+  const lazy = lazyServices(() => sharedStore(storeOptions(config, (m) => deps.logger.warn(m))))
+  const getServices = deps.getServices ?? lazy.get
   const embed = deps.embed ?? NO_EMBEDDING
   const version = productVersion()
   const startedAt = performance.now()
@@ -50,8 +51,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const layer = createMcpLayer({ version, publicUrl: config.publicUrl, instructions: INSTRUCTIONS, ...surface })
   app.addHook('onClose', async () => {
     await layer.close()
-    // Services this app made itself: their pending reads are written before the store can be closed.
-    await lazy?.flush()
+    // Services this app made itself (none when they were given): their pending reads are written before the
+    // store can be closed.
+    await lazy.flush()
   })
   await registerRoutes(app, { config, log: deps.logger, layer, version, startedAt, getServices, embed, embedder: deps.embedder })
   return app

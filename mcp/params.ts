@@ -182,6 +182,20 @@ export function parseTimestamp(name: string, value: string | undefined): Date | 
   return new Date(utc - offsetMinutes * 60_000)
 }
 
+/** Expiries stay within four-digit years, which every client and the database read alike. */
+const LATEST_EXPIRY = Date.UTC(9999, 11, 31)
+
+/**
+ * `now` plus `count` units of `unitMs`, for the positive-count expiry parameters (add_context's days,
+ * suppress_alert's minutes); `tooLate` is the message when that passes the year 9999.
+ */
+export function expiryAfter(name: string, count: number, given: unknown, unitMs: number, now: Date, tooLate: string): Date {
+  if (count < 1) throw invalidParameter(name, given, `${name} must be at least 1 (got ${count})`)
+  const expires = new Date(now.getTime() + count * unitMs)
+  if (!(expires.getTime() <= LATEST_EXPIRY)) throw invalidParameter(name, given, tooLate)
+  return expires
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Pagination (§2.6)
 

@@ -4,7 +4,7 @@
  *
  * Why: PostgreSQL without pgvector computes cosine with `unnest` in SQL at ~0.1 ms per row (about 1 s for
  * 10,000 vectors); here a scan of 10,000 × 768 costs ~1–2 ms, on the main thread rather than the database's.
- * With pgvector it also serves owners up to the in-memory limit (hybrid.ts): exact instead of approximate, and on the
+ * With pgvector it also serves owners up to the in-memory limit (search-index.ts): exact instead of approximate, and on the
  * embedded database (PGlite, one WebAssembly thread, no SIMD) far cheaper than an HNSW scan (measured in
  * bench/search.ts).
  *

@@ -7,10 +7,11 @@
  * request (savepoint, insert, counter upsert, release) cost ~3 ms of CPU per search — about 30% of it
  * (bench/search.ts, 10,000 notes, 10 connections). Batched, ten searches share one write.
  *
- * Consistency: everything that reads the read log (get_reads, get_unread, get_activity, list-mode read
- * counts) calls flush() first, so within one process a read is visible to the very next call.
- * Another instance sees it within FLUSH_DELAY_MS. Reads still pending when the process dies are lost,
- * as failed logging always was: §2.12 swallows logging failures. Store.close() flushes.
+ * Consistency: every tool whose answer reads the log (get_reads, get_unread, get_activity, list-mode read
+ * counts) declares `reads: 'fresh'` and the dispatcher calls flush() first, so within one process a read
+ * is visible to the very next call. Another instance sees it within FLUSH_DELAY_MS. Reads still pending
+ * when the process dies are lost, as failed logging always was: §2.12 swallows logging failures. Whoever
+ * owns the log flushes it before the store closes (app/services.ts, app/main.ts).
  */
 import type { Tx } from './sql.js'
 import { logReadBatch, type PendingRead } from './queries/activity.js'

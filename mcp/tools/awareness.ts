@@ -7,15 +7,14 @@ import { activeAlerts, activeSuppressions, latestStatus, replaceStatus } from '.
 import { insertEntry } from '../../store/queries/entries.js'
 import { iso, serialise, toFull } from '../../store/rows.js'
 import { runBriefing } from '../../domain/briefing/run.js'
-import { invalidParameter, notFound } from '../../core/errors.js'
-import { checkPagination, page, param, params, parseEnum, parseTimestamp } from '../params.js'
+import { notFound } from '../../core/errors.js'
+import { checkPagination, expiryAfter, page, param, params, parseEnum, parseTimestamp } from '../params.js'
 import { defineTool, recordReads } from './define.js'
 
 export const ALERT_LEVELS = ['critical', 'warning'] as const
 export const ALERT_TYPES = ['baseline', 'structural', 'threshold'] as const
 const DEFAULT_TTL_SEC = 120
 const DEFAULT_SUPPRESSION_MINUTES = 60
-const LATEST_EXPIRY = Date.UTC(9999, 11, 31)
 
 const nonEmpty = (o: Record<string, unknown> | undefined): o is Record<string, unknown> => o !== undefined && Object.keys(o).length > 0
 
@@ -92,12 +91,9 @@ export const suppressAlert = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: async (ctx, a) => {
     const level = parseEnum('level', a.level ?? 'warning', ALERT_LEVELS)
-    const minutes = a.duration_minutes ?? DEFAULT_SUPPRESSION_MINUTES
-    if (minutes < 1) throw invalidParameter('duration_minutes', a.duration_minutes, `duration_minutes must be at least 1 (got ${minutes})`)
     const now = new Date()
-    const expires = new Date(now.getTime() + minutes * 60_000)
-    // Expiries stay within four-digit years, which every client and the database read alike.
-    if (!(expires.getTime() <= LATEST_EXPIRY)) throw invalidParameter('duration_minutes', a.duration_minutes, 'duration_minutes is too large: the suppression would outlast the year 9999')
+    const minutes = a.duration_minutes ?? DEFAULT_SUPPRESSION_MINUTES
+    const expires = expiryAfter('duration_minutes', minutes, a.duration_minutes, 60_000, now, 'duration_minutes is too large: the suppression would outlast the year 9999')
     const data = { metric: a.metric ?? null, suppress_level: level, escalation_override: a.escalation_override ?? true, reason: a.reason ?? '' }
     const entry = await ctx.store.withOwner(ctx.owner, (tx) => insertEntry(tx, ctx.owner, { type: 'suppression', source: a.source ?? '', tags: a.tags ?? [], data, expires }, now))
     return { status: 'ok', id: entry.id, expires: iso(entry.expires) }

@@ -5,7 +5,7 @@ import { MAX_KEY_BYTES, insertEntry, keyBytes } from '../../store/queries/entrie
 import { markCleanupCandidate, upsertPreference } from '../../store/queries/preferences.js'
 import { iso } from '../../store/rows.js'
 import { invalidParameter } from '../../core/errors.js'
-import { param, params } from '../params.js'
+import { expiryAfter, param, params } from '../params.js'
 import { defineTool } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
 
@@ -17,9 +17,6 @@ export function checkKeyLength(param: string, value: string | undefined): void {
     throw invalidParameter(param, value, `${param} is too long: at most ${MAX_KEY_BYTES} bytes (UTF-8)`)
   }
 }
-
-/** Expiries must stay within four-digit years, which every client and the database read alike. */
-const LATEST_EXPIRY = Date.UTC(9999, 11, 31)
 
 export const addContext = defineTool({
   name: 'add_context',
@@ -37,11 +34,8 @@ export const addContext = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: async (ctx, a) => {
-    const days = a.expires_days ?? 30
-    if (days < 1) throw invalidParameter('expires_days', a.expires_days, `expires_days must be at least 1 (got ${days})`)
     const now = new Date()
-    const expires = new Date(now.getTime() + days * DAY_MS)
-    if (!(expires.getTime() <= LATEST_EXPIRY)) throw invalidParameter('expires_days', a.expires_days, `expires_days is too large: the expiry must fall before the year 10000`)
+    const expires = expiryAfter('expires_days', a.expires_days ?? 30, a.expires_days, DAY_MS, now, 'expires_days is too large: the expiry must fall before the year 10000')
     checkKeyLength('source', a.source)
     const data = { description: a.description }
     const entry = await ctx.store.withOwner(ctx.owner, async (tx) => {
