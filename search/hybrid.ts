@@ -9,7 +9,8 @@
  * an exact k-NN over the filtered rows follows.
  */
 import type { Tx } from '../store/index.js'
-import { filteredIds, lexicalBranch, liveEntriesByIds, passingCandidates, pgvectorBranch, searchSettings, type BranchRow, type SearchFilter } from '../store/queries/search.js'
+import { lexicalBranch } from '../store/queries/lexical.js'
+import { filteredIds, liveEntriesByIds, passingCandidates, pgvectorBranch, searchSettings, type BranchRow, type SearchFilter } from '../store/queries/search.js'
 import type { Entry } from '../store/rows.js'
 import type { SearchIndex } from './search-index.js'
 import { topRows } from './vector-cache.js'
@@ -28,9 +29,8 @@ export const BRANCH_LIMIT = 50
  */
 export const EF_SEARCH = 200
 /**
- * Full-text matches ranked at most: the most recent ones, so a term found in every entry stays cheap.
- * Measured on 10,000 Zipf notes (PGlite): 200 saves ~1 ms per search against 1,000; four times the branch
- * size still leaves ts_rank_cd a real choice.
+ * Most recent matches of one query word that may enter the full-text ranking, so a word found in every
+ * entry stays cheap (a rarer word's matches all get in: they are fewer).
  */
 export const LEXICAL_CAP = 200
 /**
@@ -49,8 +49,8 @@ export const round4 = (x: number): number => Math.round(x * 10_000) / 10_000
 
 export interface HybridQuery {
   readonly text: string
-  /** A text-search configuration known to the database. */
-  readonly language: string
+  /** A text-search configuration known to the database, named by the caller; the query is also analysed in every language the owner's entries are stored in. */
+  readonly language?: string
   /** The query's embedding; absent → the lexical branch alone. */
   readonly vector?: readonly number[]
   readonly model?: string
@@ -133,7 +133,7 @@ export function fuse(branches: readonly (readonly BranchRow[])[]): Fused[] {
  */
 export async function hybridSearch(index: SearchIndex, tx: Tx, owner: string, q: HybridQuery): Promise<ScoredEntry[]> {
   // Issued on the one connection without waiting for each other's answers.
-  const lexical = lexicalBranch(tx, owner, q.filter, q.text, q.language, BRANCH_LIMIT, LEXICAL_CAP, index.store.rlsRole)
+  const lexical = lexicalBranch(tx, owner, q.filter, { text: q.text, language: q.language, limit: BRANCH_LIMIT, perTermCap: LEXICAL_CAP }, index.store.rlsRole)
   const vector = q.vector !== undefined && q.model !== undefined ? vectorBranch(index, tx, owner, q.model, q.vector, q.filter) : Promise.resolve([])
   const [lexicalRows, vectorRows] = await Promise.all([lexical, vector])
   const ranked = fuse([vectorRows, lexicalRows]).slice(0, q.limit)

@@ -225,4 +225,13 @@ const readCounters: Migration = {
   },
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity, readCounters]
+const ownerLanguages: Migration = {
+  version: '0006_owner_languages',
+  up: async (tx) => {
+    // Search analyses a question once per language the owner's entries are stored in; this index lets it
+    // find those few languages with a handful of probes (a loose index scan) instead of reading every row.
+    await run(tx, [`CREATE INDEX idx_entries_owner_language ON entries (owner_id, language) WHERE deleted IS NULL`])
+  },
+}
+
+export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity, readCounters, ownerLanguages]

@@ -164,7 +164,7 @@ export const getKnowledge = defineTool({
 async function hintScores(ctx: ToolContext, tx: Tx, hint: string, vector: number[], model: string, rows: Entry[]): Promise<Map<string, number> | undefined> {
   try {
     const hits = await tx.savepoint((sp) =>
-      hybridSearch(ctx.search, sp, ctx.owner, { text: hint, language: 'simple', vector, model, filter: { ids: rows.map((e) => e.id), includeExpired: true }, limit: rows.length }),
+      hybridSearch(ctx.search, sp, ctx.owner, { text: hint, vector, model, filter: { ids: rows.map((e) => e.id), includeExpired: true }, limit: rows.length }),
     )
     return new Map(hits.map((h) => [h.entry.id, h.score]))
   } catch (err) {

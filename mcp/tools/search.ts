@@ -37,7 +37,7 @@ const searchInput = params({
   until: param.string('ISO 8601: last activity at or before this time.'),
   limit: param.integer('Results (default 10, clamped into 1–100).'),
   mode: param.string('"list" returns metadata only.'),
-  language: param.string('ISO 639-1 code of the query (e.g. "en") for stemmed full-text matching; default: words as written.'),
+  language: param.string('ISO 639-1 code of the query (e.g. "en"); optional: the query is already matched in the language each entry was stored in.'),
   include_expired: param.boolean('Include entries whose expiry has passed (default false).'),
 })
 
@@ -70,7 +70,7 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
   }
   const q = await queryVector(ctx.embedder, ctx.store.vectorDimensions, a.query)
   return ctx.store.withOwner(ctx.owner, async (tx) => {
-    const language = await validRegconfig(ctx, tx, isoToRegconfig(a.language))
+    const language = a.language === undefined ? undefined : await validRegconfig(ctx, tx, isoToRegconfig(a.language))
     const hits = await hybridSearch(ctx.search, tx, ctx.owner, { text: a.query, language, vector: q.vector, model: q.vector === undefined ? undefined : q.model, filter, limit: limit + 1 })
     const shown = hits.slice(0, limit)
     recordReads(ctx, shown.map((h) => h.entry.id), 'search')
@@ -93,7 +93,7 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
 const SEARCH_DESCRIPTION =
   'Find entries by meaning and by exact terms: a vector (semantic) branch and a full-text branch fused by Reciprocal Rank Fusion. ' +
   'All entry types are searched unless entry_type is given; tags are ANDed; since/until filter on the last activity time; entries past their expiry are hidden unless include_expired is true. ' +
-  'similarity is the fused rank score (at most about 0.033), not a cosine. Full-text matching needs every word of the query; pass language (e.g. "en") to match word forms ("retiring" finds "retirement"). ' +
+  'similarity is the fused rank score (at most about 0.033), not a cosine. Full-text matching ranks entries by how many of the query\'s rarer words they contain, in the language each entry was stored in, so questions in plain sentences work. ' +
   'Without an embedding provider the answer says mode "lexical" and comes from full-text matching alone. Reads are logged. Pages: {entries, limit, offset, has_more, mode}.'
 
 /** search and its deprecated alias: one definition, two names. */

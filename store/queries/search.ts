@@ -1,7 +1,7 @@
 /**
- * The SQL of hybrid search (data-and-engine.md §6): the shared candidate filter, the full-text branch, the
- * pgvector branch, and the look-ups the array-mode vector branch and the fusion need. Ranking ties are broken
- * by id in byte order (COLLATE "C"), the same order the application uses.
+ * The SQL of hybrid search (data-and-engine.md §6): the shared candidate filter, the pgvector branch and the
+ * look-ups the array-mode vector branch and the fusion need (the full-text branch is lexical.ts). Ranking
+ * ties are broken by id in byte order (COLLATE "C"), the same order the application uses.
  */
 import { and, entryColumns, type Tx, type Fragment } from '../sql.js'
 import { toEntry, type Entry } from '../rows.js'
@@ -43,40 +43,7 @@ export function searchConditions(tx: Tx, owner: string, f: SearchFilter): Fragme
 /** Decimal places at which cosine distances are compared (float32 sums differ by ~1e-7 between engines). */
 export const DISTANCE_DECIMALS = 5
 
-const toBranchRow = (r: Record<string, unknown>): BranchRow => ({ id: r.id as string, recency: r.recency as Date })
-
-/**
- * Full-text branch: `plainto_tsquery` in the query language (every lexeme must match), ranked by
- * `ts_rank_cd`. Only the `cap` most recent matches are ranked: for a term found in most entries the planner
- * walks the owner's recency index and stops after `cap` matches instead of fetching and sorting every match
- * (the cap's order is the index's own, so no sort is needed). Ties by id. Needs custom plans
- * (withOwner's `customPlans`): a generic plan cannot tell a common term from a rare one.
- *
- * `rlsRole`: the transaction runs as the non-bypass role (Store.rlsRole). Under row-level security the
- * planner may not evaluate a non-LEAKPROOF operator before the policy, and `@@` (ts_match_vq) is not
- * leakproof, so the full-text GIN index is unusable and every search scans all of the owner's rows (measured
- * on 10,000 entries: ~10 ms on PostgreSQL 15, ~15 ms on PGlite, against ~1–3 ms with the index). This one
- * statement therefore runs as the connection's own role, and compares the owner with the transaction's
- * owner setting itself — the very predicate the policy adds — before the role is switched back.
- */
-export async function lexicalBranch(tx: Tx, owner: string, f: SearchFilter, text: string, language: string, limit: number, cap: number, rlsRole = false): Promise<BranchRow[]> {
-  const query = tx`
-    WITH hits AS MATERIALIZED (
-      SELECT e.id, coalesce(e.updated, e.created) AS recency, e.tsv
-      FROM entries e
-      WHERE e.tsv @@ plainto_tsquery(${language}::regconfig, ${text}) AND ${searchConditions(tx, owner, f)}
-        AND e.owner_id = current_setting('app.current_user', true)
-      ORDER BY coalesce(e.updated, e.created) DESC, e.id
-      LIMIT ${cap}
-    )
-    SELECT h.id, h.recency, ts_rank_cd(h.tsv, plainto_tsquery(${language}::regconfig, ${text})) AS score
-    FROM hits h
-    ORDER BY score DESC, h.id COLLATE "C"
-    LIMIT ${limit}`
-  // Sent back to back (no other statement of this transaction can run between them).
-  const rows = rlsRole ? (await Promise.all([tx`RESET ROLE`, query, tx`SET LOCAL ROLE awareness_rls`]))[1] : await query
-  return rows.map(toBranchRow)
-}
+export const toBranchRow = (r: Record<string, unknown>): BranchRow => ({ id: r.id as string, recency: r.recency as Date })
 
 /**
  * Transaction-local settings of an HNSW scan, in one statement: `ef_search` — which bounds how many
