@@ -2,7 +2,7 @@ import { userInfo } from 'node:os'
 import { dsnToUrl, postgresUrlProblem } from './database-url.js'
 
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512'
-export type EmbeddingProviderName = '' | 'ollama' | 'openai' | 'hash'
+export type EmbeddingProviderName = '' | 'ollama' | 'openai' | 'hash' | 'local'
 
 export interface Config {
   readonly host: string
@@ -31,10 +31,21 @@ export interface Config {
     readonly url: string
     readonly apiKey: string
     readonly dimensions: number
+    /** AWARENESS_EMBEDDING_PROVIDER was set; otherwise the database's recorded provider applies (app/embedding-choice.ts). */
+    readonly explicit: boolean
   }
   readonly logLevel: string
   /** Non-fatal notes for the caller to log once at start. */
   readonly warnings: readonly string[]
+}
+
+/**
+ * The provider a new database is created for: the configured one, or — when none is named — the built-in
+ * sentence model on the embedded database (semantic search with nothing to install) and none on PostgreSQL.
+ */
+export function creationProvider(config: Pick<Config, 'databaseUrl' | 'embedding'>): EmbeddingProviderName {
+  if (config.embedding.explicit) return config.embedding.provider
+  return config.databaseUrl === '' ? 'local' : ''
 }
 
 /** Every configuration problem found in one pass; the message joins them with '; '. */
@@ -50,7 +61,7 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>
 
 const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512']
-const PROVIDERS: readonly EmbeddingProviderName[] = ['ollama', 'openai', 'hash']
+const PROVIDERS: readonly EmbeddingProviderName[] = ['ollama', 'openai', 'hash', 'local']
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const SESSION_VARIABLES = [
   'AWARENESS_SESSION_DATABASE_URL',
@@ -76,6 +87,9 @@ const OAUTH_PROXY_VARIABLES = [
 const RESERVED_OWNER = '_system'
 /** The model name the hash provider's vectors are stored under (workers/embedder.ts uses it too). */
 export const HASH_MODEL = 'hash-ngram-v1'
+/** The built-in sentence model (workers/local-provider.ts): its stored model name and fixed vector size. */
+export const LOCAL_MODEL = 'use-lite-en-512'
+export const LOCAL_DIMENSIONS = 512
 // RFC 7518 §3.2: an HMAC key should be at least as long as the hash output (32 bytes for HS256).
 const MIN_SECRET_BYTES = 32
 
@@ -274,7 +288,7 @@ export function loadConfig(env: Env): Config {
   const provider: EmbeddingProviderName = PROVIDERS.find((p) => p === providerText) ?? ''
   if (providerText !== '' && provider === '') {
     r.warnings.push(
-      `AWARENESS_EMBEDDING_PROVIDER ${JSON.stringify(providerText)} is unknown (expected ollama, openai or hash): ` +
+      `AWARENESS_EMBEDDING_PROVIDER ${JSON.stringify(providerText)} is unknown (expected local, hash, ollama or openai): ` +
         'embeddings are off and search is lexical only',
     )
   }
@@ -289,13 +303,18 @@ export function loadConfig(env: Env): Config {
     provider === 'ollama'
       ? r.httpUrl('AWARENESS_OLLAMA_URL', 'http://ollama:11434')
       : stripTrailingSlashes(r.str('AWARENESS_OLLAMA_URL', 'http://ollama:11434'))
+  const dimensions = r.int('AWARENESS_EMBEDDING_DIMENSIONS', provider === 'local' ? LOCAL_DIMENSIONS : 768, 1)
+  if (provider === 'local' && dimensions !== LOCAL_DIMENSIONS) {
+    r.problems.push(`AWARENESS_EMBEDDING_PROVIDER=local makes ${LOCAL_DIMENSIONS}-dimensional vectors; AWARENESS_EMBEDDING_DIMENSIONS is ${dimensions}`)
+  }
   const embedding = Object.freeze({
     provider,
-    model: provider === 'hash' ? HASH_MODEL : r.str('AWARENESS_EMBEDDING_MODEL', 'granite-embedding:278m'),
+    model: provider === 'hash' ? HASH_MODEL : provider === 'local' ? LOCAL_MODEL : r.str('AWARENESS_EMBEDDING_MODEL', 'granite-embedding:278m'),
     ollamaUrl,
     url: embeddingUrl,
     apiKey: r.str('AWARENESS_EMBEDDING_API_KEY'),
-    dimensions: r.int('AWARENESS_EMBEDDING_DIMENSIONS', 768, 1),
+    dimensions,
+    explicit: providerText !== '',
   })
 
   const logLevel = r.str('AWARENESS_LOG_LEVEL', 'info').toLowerCase()

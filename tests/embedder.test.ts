@@ -10,9 +10,9 @@ import {
   OllamaProvider,
   OpenAiProvider,
   composeEmbeddingText,
-  createProvider,
   textHash,
 } from '../workers/embedder.js'
+import { createProvider } from '../workers/providers.js'
 import { HASH_MODEL } from '../core/config.js'
 import type { EmbeddableEntry } from '../workers/embedder.js'
 import { createEmbeddingPool } from '../workers/embedding-pool.js'

@@ -3,7 +3,7 @@
  * It never touches a database; the main thread stores what it returns (one writer on both backends).
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { createProvider } from './embedder.js'
+import { createProvider } from './providers.js'
 import { WORKER_BAD_REQUEST, WorkerError, serveWorker } from './protocol.js'
 import type { AvailableResult, EmbedResult, EmbeddingProviderConfig } from './protocol.js'
 

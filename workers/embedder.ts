@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto'
 import { HASH_MODEL } from '../core/config.js'
-import type { EmbeddingProviderConfig } from './protocol.js'
 
 // ---------------------------------------------------------------------------------------------
 // Composed text (§5.2) and hash (§5.3)
@@ -462,24 +461,5 @@ export class HashProvider implements EmbeddingProvider {
     const out = new Array<number>(dims)
     for (let i = 0; i < dims; i++) out[i] = acc[i] * inv
     return out
-  }
-}
-
-// --- Selection ---------------------------------------------------------------------------------
-
-/** Builds the configured provider; throws EMBEDDING_CONFIG for an unusable configuration. */
-export function createProvider(cfg: EmbeddingProviderConfig): EmbeddingProvider {
-  const timeouts = { timeoutMs: cfg.timeoutMs, availabilityTimeoutMs: cfg.availabilityTimeoutMs }
-  switch (cfg.provider) {
-    case '':
-      return new NullProvider()
-    case 'hash':
-      return new HashProvider(cfg.dimensions)
-    case 'ollama':
-      return new OllamaProvider({ baseUrl: cfg.ollamaUrl, model: cfg.model, dimensions: cfg.dimensions, ...timeouts })
-    case 'openai':
-      return new OpenAiProvider({ baseUrl: cfg.url, model: cfg.model, dimensions: cfg.dimensions, apiKey: cfg.apiKey, ...timeouts })
-    default:
-      throw new EmbeddingError('EMBEDDING_CONFIG', `unknown embedding provider '${String(cfg.provider)}'`)
   }
 }

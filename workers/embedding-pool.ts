@@ -2,7 +2,7 @@
  * The main-thread face of embedding: a pool of embed workers (2, spec http-and-operations §1.4)
  * behind `embed`/`available`. Provider '' starts no worker at all.
  */
-import { createProvider } from './embedder.js'
+import { createProvider } from './providers.js'
 import { WorkerPool } from './host.js'
 import type { WorkerHostStats } from './host.js'
 import type { AvailablePayload, AvailableResult, EmbedPayload, EmbedResult, EmbeddingProviderConfig, WorkerLog } from './protocol.js'

@@ -93,7 +93,7 @@ export function toErrorInfo(err: unknown): WorkerErrorInfo {
 
 export interface EmbeddingProviderConfig {
   /** '' = no provider: lexical search only, no worker is started. */
-  provider: '' | 'ollama' | 'openai' | 'hash'
+  provider: '' | 'ollama' | 'openai' | 'hash' | 'local'
   model: string
   ollamaUrl: string
   /** Base URL of an OpenAI-compatible server (the `openai` provider). */
