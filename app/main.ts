@@ -10,6 +10,7 @@ import { closeStore, getStore, storeOptions } from '../store/index.js'
 import { startBackground, type Background } from './background.js'
 import { Cleanup } from './cleanup.js'
 import { createServices } from './services.js'
+import { chooseEmbedding } from './embedding-choice.js'
 import { warmLanguageDetector } from '../domain/language.js'
 
 const GRACE_MS = 10_000
@@ -27,20 +28,23 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
-  const config = readConfig()
-  const log = createLogger(config.logLevel)
-  for (const warning of config.warnings) log.warn(warning)
+  const configured = readConfig()
+  const log = createLogger(configured.logLevel)
+  for (const warning of configured.warnings) log.warn(warning)
   // Built now rather than on the first write, which would otherwise pay ~136 ms of CPU for it.
   if (!warmLanguageDetector()) log.warn('language detection is unavailable (tinyld did not load): writes without a language use "simple"')
 
   let store
   try {
     // Warm-up: an unreachable database stops startup so an orchestrator restarts the container.
-    store = await getStore(storeOptions(config, (m) => log.warn(m)))
+    store = await getStore(storeOptions(configured, (m) => log.warn(m)))
   } catch (err) {
     log.fatal({ err }, 'could not open the database')
     process.exit(1)
   }
+  const chosen = chooseEmbedding(configured, store)
+  if (chosen.warning !== undefined) log.warn(chosen.warning)
+  const config = chosen.config
   const services = createServices(store)
   const background: Background = await startBackground({ config, log, index: services.search })
   const cleanup = new Cleanup(store, log)
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port })
   const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
   log.info(
-    { transport: 'streamable-http', host: config.host, port: config.port, mount: config.mountPath !== '', auth, database: store.backend, vectors: store.vectorMode, stateless: true },
+    { transport: 'streamable-http', host: config.host, port: config.port, mount: config.mountPath !== '', auth, database: store.backend, vectors: store.vectorMode, search: config.embedding.provider === '' ? 'full-text' : `hybrid (${config.embedding.provider})`, stateless: true },
     'Awareness listening',
   )
 

@@ -15,7 +15,7 @@ const MAY_IMPORT = {
   auth: ['core', 'store'],
   mcp: ['core', 'store', 'domain', 'search'],
   routes: ['core', 'store', 'auth', 'mcp'],
-  cli: ['core', 'store', 'domain', 'auth'],
+  cli: ['core', 'store', 'domain', 'auth', 'search', 'workers'],
   app: ['core', 'store', 'workers', 'domain', 'search', 'auth', 'mcp', 'routes'],
 }
 const ROOMS = Object.keys(MAY_IMPORT)

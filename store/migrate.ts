@@ -13,6 +13,8 @@ export interface MigrationResult {
   readonly vectorMode: VectorMode
   /** The dimension fixed by the embeddings column when the database was created. */
   readonly dimensions: number
+  /** The embedding provider recorded when the database was created; undefined for databases older than the record. */
+  readonly provider: string | undefined
   readonly applied: readonly string[]
 }
 
@@ -54,7 +56,7 @@ async function readMeta(tx: TransactionSql, key: string): Promise<string | undef
   return rows[0]?.value as string | undefined
 }
 
-export async function migrate(sql: Sql, opts: { dimensions: number }): Promise<MigrationResult> {
+export async function migrate(sql: Sql, opts: { dimensions: number; provider?: string }): Promise<MigrationResult> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::int8)`
     const [alembic] = await tx`SELECT to_regclass('public.alembic_version') IS NOT NULL AS present`
@@ -69,7 +71,7 @@ export async function migrate(sql: Sql, opts: { dimensions: number }): Promise<M
     if (vectorMode === undefined) {
       vectorMode = await chooseVectorMode(tx)
       dimensions = opts.dimensions
-      await tx`INSERT INTO awareness_meta (key, value) VALUES ('vector_mode', ${vectorMode}), ('vector_dimensions', ${String(dimensions)})`
+      await tx`INSERT INTO awareness_meta (key, value) VALUES ('vector_mode', ${vectorMode}), ('vector_dimensions', ${String(dimensions)}), ('embedding_provider', ${opts.provider ?? ''})`
     } else if (vectorMode === 'pgvector') {
       // Recorded as pgvector: the extension must still be there; falling back to arrays would lose data.
       await tx`CREATE EXTENSION IF NOT EXISTS vector`
@@ -83,6 +85,6 @@ export async function migrate(sql: Sql, opts: { dimensions: number }): Promise<M
       await tx`INSERT INTO schema_migrations (version) VALUES (${migration.version})`
       applied.push(migration.version)
     }
-    return { vectorMode, dimensions, applied }
+    return { vectorMode, dimensions, provider: await readMeta(tx, 'embedding_provider'), applied }
   })
 }

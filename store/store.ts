@@ -3,7 +3,7 @@
  * open, with owner-scoped transactions. Query functions live in store/queries and take a transaction.
  */
 import type { Sql } from 'postgres'
-import type { Config } from '../core/config.js'
+import { LOCAL_DIMENSIONS, creationProvider, type Config } from '../core/config.js'
 import { connect, type Connection, type ConnectionTarget } from './connect.js'
 import { migrate } from './migrate.js'
 import type { VectorMode } from './migrations.js'
@@ -12,6 +12,8 @@ import type { Tx } from './sql.js'
 export interface StoreOptions extends ConnectionTarget {
   /** Vector dimension used when the database is created (later starts read the recorded one). */
   readonly dimensions: number
+  /** Embedding provider recorded when the database is created; '' (none) when absent. */
+  readonly provider?: string
   /** Pool size for PostgreSQL (the embedded database always uses one connection). */
   readonly maxConnections?: number
   readonly warn?: (msg: string) => void
@@ -19,7 +21,9 @@ export interface StoreOptions extends ConnectionTarget {
 
 /** The store options the configuration asks for: the one mapping from Config (server, CLI, benchmarks). */
 export function storeOptions(config: Config, warn: (msg: string) => void, extra: Pick<StoreOptions, 'maxConnections'> = {}): StoreOptions {
-  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions: config.embedding.dimensions, warn, ...extra }
+  const provider = creationProvider(config)
+  const dimensions = provider === 'local' ? LOCAL_DIMENSIONS : config.embedding.dimensions
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions, provider, warn, ...extra }
 }
 
 export interface OwnerTransactionOptions {
@@ -45,6 +49,8 @@ export class Store {
     readonly vectorMode: VectorMode,
     /** The dimension of the embeddings column. */
     readonly vectorDimensions: number,
+    /** The embedding provider recorded at creation (undefined: a database older than the record). */
+    readonly embeddingProvider: string | undefined,
     /** Whether owner transactions switch to the non-bypass role (the connection's role ignores RLS). */
     readonly rlsRole: boolean,
   ) {
@@ -55,7 +61,7 @@ export class Store {
     const connection = await connect(opts, { applicationName: 'awareness', maxConnections: opts.maxConnections ?? 10 })
     const { sql } = connection
     try {
-      const { vectorMode, dimensions } = await migrate(sql, { dimensions: opts.dimensions })
+      const { vectorMode, dimensions, provider } = await migrate(sql, { dimensions: opts.dimensions, provider: opts.provider })
       const [role] = await sql`
         SELECT (r.rolsuper OR r.rolbypassrls) AS bypass,
                EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'awareness_rls') AS has_role,
@@ -66,7 +72,7 @@ export class Store {
         opts.warn?.('The database role bypasses row-level security and the awareness_rls role is unavailable: owner isolation rests on query filters alone.')
       }
       opened++
-      return new Store(connection, connection.embedded ? 'embedded' : 'postgres', vectorMode, dimensions, rlsRole)
+      return new Store(connection, connection.embedded ? 'embedded' : 'postgres', vectorMode, dimensions, provider, rlsRole)
     } catch (error) {
       await connection.close(1)
       throw error

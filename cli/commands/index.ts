@@ -3,6 +3,7 @@
  */
 import type { Command } from '../run.js'
 import { migrateCommand } from './migrate.js'
+import { reembedCommand } from './reembed.js'
 import { registerSchemaCommand } from './register-schema.js'
 import { secretCommand } from './secret.js'
 import { tokenCommand } from './token.js'
@@ -15,4 +16,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   user: usersCommand,
   'register-schema': registerSchemaCommand,
   migrate: migrateCommand,
+  reembed: reembedCommand,
 }

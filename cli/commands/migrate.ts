@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { appliedMigrations, migrate, stampMigrations } from '../../store/migrate.js'
 import { MIGRATIONS } from '../../store/migrations.js'
 import { withConnection } from '../db.js'
+import { storeOptions } from '../../store/index.js'
 import { CliError, readConfig, type Command } from '../run.js'
 import { parse } from './secret.js'
 
@@ -42,7 +43,8 @@ export const migrateCommand: Command = {
         await stampMigrations(sql)
         io.out('Database stamped as current.\n')
       } else {
-        const result = await migrate(sql, { dimensions: config.embedding.dimensions })
+        const { dimensions, provider } = storeOptions(config, () => undefined)
+        const result = await migrate(sql, { dimensions, provider })
         for (const version of result.applied) io.out(`Applied ${version}\n`)
         io.out('Migrations complete.\n')
       }
