@@ -10,6 +10,7 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   briefing: { file: './briefing.ts', fn: 'benchBriefing' },
   search: { file: './search.ts', fn: 'benchSearch' },
   auth: { file: './auth.ts', fn: 'benchAuth' },
+  retrieval: { file: './retrieval.ts', fn: 'benchRetrieval' },
 }
 
 const wanted = process.argv.slice(2)
