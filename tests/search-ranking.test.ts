@@ -3,7 +3,7 @@
  * tie-breakers (data-and-engine.md §6.4).
  */
 import t from 'tap'
-import { RRF_K, fuse } from '../search/hybrid.js'
+import { LEXICAL_WEIGHT, RRF_K, VECTOR_WEIGHT, fuse } from '../search/hybrid.js'
 import { jsScan, simdScan, wasmMemory } from '../search/simd.js'
 import { topRows } from '../search/vector-cache.js'
 
@@ -36,21 +36,23 @@ t.test('topRows orders by similarity, then id, NaN last, honouring a filter', as
   t.same(topRows(scored, 0), [])
 })
 
-t.test('RRF fusion: scores and tie-breakers (§6.4)', async (t) => {
+t.test('weighted RRF fusion: scores and tie-breakers (§6.4)', async (t) => {
   const at = (id: string, ms = 0) => ({ id, recency: new Date(ms) })
   const fused = fuse([
-    [at('v1', 5), at('both', 1)],
-    [at('both', 1), at('x', 2), at('l3', 9)],
+    { rows: [at('v1', 5), at('both', 1)], weight: VECTOR_WEIGHT },
+    { rows: [at('both', 1), at('x', 2), at('l3', 9)], weight: LEXICAL_WEIGHT },
   ])
-  t.equal(fused[0].id, 'both')
-  t.equal(fused[0].score, 1 / 62 + 1 / 61)
-  t.equal(fused[1].id, 'v1')
-  t.equal(fused[1].score, 1 / (RRF_K + 1))
-  const tie = fuse([[at('old', 1)], [at('new', 2)]])
-  t.same(tie.map((f) => f.id), ['new', 'old'], 'rank 1 vector-only and rank 1 lexical-only tie; the most recent wins')
-  const sameTime = fuse([[at('b', 1)], [at('a', 1)]])
+  t.same(fused.map((f) => f.id), ['both', 'x', 'l3', 'v1'], 'a half-weight vector rank 1 counts less than a full-text rank 3')
+  t.equal(fused[0].score, VECTOR_WEIGHT / (RRF_K + 2) + LEXICAL_WEIGHT / (RRF_K + 1))
+  t.equal(fused[3].score, VECTOR_WEIGHT / (RRF_K + 1))
+  const equal = (rows: { id: string; recency: Date }[]) => ({ rows, weight: 1 })
+  const tie = fuse([equal([at('old', 1)]), equal([at('new', 2)])])
+  t.same(tie.map((f) => f.id), ['new', 'old'], 'equal scores: the most recent wins')
+  const sameTime = fuse([equal([at('b', 1)]), equal([at('a', 1)])])
   t.same(sameTime.map((f) => f.id), ['a', 'b'], 'then the id')
-  t.equal(r4(2 / 61), 0.0328)
+  const best = fuse([equal([at('deep', 1), at('z', 1)]), equal([at('z', 1)])])
+  t.equal(best[0].id, 'z', 'ranked by both branches first')
+  t.equal(r4(1.5 / 11), 0.1364)
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EmbeddingQueue } from '../search/embedding-queue.js'
-import { BRANCH_LIMIT, vectorBranch } from '../search/hybrid.js'
+import { BRANCH_LIMIT, LEXICAL_WEIGHT, RRF_K, VECTOR_WEIGHT, vectorBranch } from '../search/hybrid.js'
 import type { Embedder } from '../core/ports.js'
 import type { Store } from '../store/index.js'
 import { upsertEmbeddings } from '../store/queries/embeddings.js'
@@ -17,6 +17,10 @@ import { mulberry32 } from './fixtures/random.js'
 
 const DIMS = 768
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000
+/** Fused scores of a rank-1 hit: full-text only, vector only, both (search/hybrid.ts). */
+const TOP_LEXICAL = r4(LEXICAL_WEIGHT / (RRF_K + 1))
+const TOP_VECTOR = r4(VECTOR_WEIGHT / (RRF_K + 1))
+const TOP_BOTH = r4((LEXICAL_WEIGHT + VECTOR_WEIGHT) / (RRF_K + 1))
 
 let pool: EmbeddingPool | undefined
 /** One hash-provider pool (two worker threads) for the whole file. */
@@ -55,7 +59,7 @@ for (const backend of backends()) {
       t.equal(r.body.mode, 'lexical', 'decision 6: no provider is not an error')
       t.notOk('degraded' in r.body, 'nothing is degraded: no provider is configured')
       t.same(ids(r.body), [rare.body.id])
-      t.equal(r.body.entries[0].similarity, r4(1 / 61), 'a top lexical-only hit scores 1/61')
+      t.equal(r.body.entries[0].similarity, TOP_LEXICAL, 'a top lexical-only hit scores 1/11')
       t.same({ limit: r.body.limit, offset: r.body.offset, has_more: r.body.has_more }, { limit: 10, offset: 0, has_more: false })
       const words = await call(c, 'search', { query: 'friday night' })
       t.equal(words.body.entries.length, 2, 'every word must match, in any order')
@@ -106,20 +110,20 @@ for (const backend of backends()) {
       const stem = await call(c, 'search', { query: 'retiring', language: 'en' })
       t.equal(stem.body.mode, 'hybrid')
       t.equal(stem.body.entries[0].id, retirement.body.id, '"retiring" finds "retirement planning" with language en')
-      t.ok(stem.body.entries[0].similarity > r4(1 / 61), 'matched by both branches')
+      t.ok(stem.body.entries[0].similarity > TOP_LEXICAL, 'matched by both branches')
       t.equal(stem.body.entries.length, 4, 'the vector branch brings every embedded entry as a candidate')
       const unnamed = await call(c, 'search', { query: 'retiring' })
       t.same(unnamed.body.entries[0], stem.body.entries[0], 'without language, the query is stemmed as the English entry was')
       const servers = await call(c, 'search', { query: 'Which server needs fans?' })
       t.equal(servers.body.entries[0].data.description, 'Servers in the basement need new fans', 'a question finds the note that shares its words, in their stored forms')
-      t.equal(servers.body.entries[0].similarity, r4(2 / 61), 'top in both branches')
+      t.equal(servers.body.entries[0].similarity, TOP_BOTH, 'top in both branches')
       const exact = await call(c, 'search', { query: 'QX-4471' })
       t.equal(exact.body.entries[0].id, code.body.id)
-      t.equal(exact.body.entries[0].similarity, r4(2 / 61), 'top in both branches scores 2/61')
+      t.equal(exact.body.entries[0].similarity, TOP_BOTH, 'top in both branches scores 1.5/11')
       const empty = await call(c, 'search', { query: '' })
       t.equal(empty.isError, false, 'an empty query is vector-only, not an error')
       const stop = await call(c, 'search', { query: 'the of and', language: 'en' })
-      t.ok(stop.body.entries.length > 0 && stop.body.entries.every((e: { similarity: number }) => e.similarity <= r4(1 / 61)), 'a stop-word-only query gives vector-only results')
+      t.ok(stop.body.entries.length > 0 && stop.body.entries.every((e: { similarity: number }) => e.similarity <= TOP_VECTOR), 'a stop-word-only query gives vector-only results')
       const nobody = await hybridServer(t, backend)
       t.same((await call(await clientV2(t, nobody.url), 'search', { query: 'retiring' })).body.entries, [], 'an empty store returns []')
     })

@@ -93,7 +93,7 @@ async function runSearch(ctx: ToolContext, a: SearchArgs): Promise<Record<string
 const SEARCH_DESCRIPTION =
   'Find entries by meaning and by exact terms: a vector (semantic) branch and a full-text branch fused by Reciprocal Rank Fusion. ' +
   'All entry types are searched unless entry_type is given; tags are ANDed; since/until filter on the last activity time; entries past their expiry are hidden unless include_expired is true. ' +
-  'similarity is the fused rank score (at most about 0.033), not a cosine. Full-text matching ranks entries by how many of the query\'s rarer words they contain, in the language each entry was stored in, so questions in plain sentences work. ' +
+  'similarity is the fused rank score (at most about 0.136), not a cosine. Full-text matching ranks entries by how many of the query\'s rarer words they contain, in the language each entry was stored in, so questions in plain sentences work. ' +
   'Without an embedding provider the answer says mode "lexical" and comes from full-text matching alone. Reads are logged. Pages: {entries, limit, offset, has_more, mode}.'
 
 /** search and its deprecated alias: one definition, two names. */
