@@ -286,9 +286,10 @@ export function loadConfig(env: Env): Config {
 
   const providerText = r.str('AWARENESS_EMBEDDING_PROVIDER').toLowerCase()
   const provider: EmbeddingProviderName = PROVIDERS.find((p) => p === providerText) ?? ''
-  if (providerText !== '' && provider === '') {
+  // 'none' names no provider on purpose: full-text search only, whatever the database was created for.
+  if (providerText !== '' && providerText !== 'none' && provider === '') {
     r.warnings.push(
-      `AWARENESS_EMBEDDING_PROVIDER ${JSON.stringify(providerText)} is unknown (expected local, hash, ollama or openai): ` +
+      `AWARENESS_EMBEDDING_PROVIDER ${JSON.stringify(providerText)} is unknown (expected local, hash, ollama, openai or none): ` +
         'embeddings are off and search is lexical only',
     )
   }

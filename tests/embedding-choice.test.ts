@@ -21,6 +21,8 @@ t.test('a new database is created for the named provider, or for the local model
   t.equal(creationProvider(loadConfig({})), 'local', 'embedded, nothing named: the built-in model')
   t.equal(creationProvider(loadConfig({ AWARENESS_DATABASE_URL: 'postgres://h/db' })), '', 'PostgreSQL, nothing named: none')
   t.equal(creationProvider(loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'hash' })), 'hash')
+  t.equal(creationProvider(loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'none' })), '', "'none' opts out on the embedded database too")
+  t.equal(chooseEmbedding(loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'none' }), { embeddingProvider: 'local', vectorDimensions: 512 }).config.embedding.provider, '', 'and on a database created for local')
   t.equal(storeOptions(loadConfig({}), () => undefined).dimensions, LOCAL_DIMENSIONS)
   t.equal(storeOptions(loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'hash', AWARENESS_EMBEDDING_DIMENSIONS: '256' }), () => undefined).dimensions, 256)
   t.throws(() => loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'local', AWARENESS_EMBEDDING_DIMENSIONS: '768' }), /makes 512-dimensional vectors/)
