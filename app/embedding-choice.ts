@@ -9,7 +9,10 @@ import type { Store } from '../store/index.js'
 
 export function chooseEmbedding(config: Config, store: Pick<Store, 'embeddingProvider' | 'vectorDimensions'>): { config: Config; warning?: string } {
   if (config.embedding.explicit) return { config }
-  const recorded = store.embeddingProvider ?? ''
+  if (store.embeddingProvider === undefined) {
+    return { config, warning: 'this database predates the built-in sentence model: search is full-text only until `awareness reembed --provider local` (or another provider) is run' }
+  }
+  const recorded = store.embeddingProvider
   const use = (patch: Partial<Config['embedding']>): Config => ({ ...config, embedding: Object.freeze({ ...config.embedding, ...patch }) })
   switch (recorded) {
     case '':

@@ -35,7 +35,9 @@ t.test('a start without a named provider uses the one the database records', asy
   t.same([local.provider, local.model, local.dimensions], ['local', LOCAL_MODEL, LOCAL_DIMENSIONS])
   const hash = chooseEmbedding(unnamed, space('hash', 384)).config.embedding
   t.same([hash.provider, hash.model, hash.dimensions], ['hash', HASH_MODEL, 384], 'hash at the recorded size')
-  t.equal(chooseEmbedding(unnamed, space(undefined)).config.embedding.provider, '', 'an older database without a record stays lexical')
+  const older = chooseEmbedding(unnamed, space(undefined))
+  t.equal(older.config.embedding.provider, '', 'an older database without a record stays lexical')
+  t.match(older.warning, /awareness reembed --provider local/, 'and the start log says how to change that')
   t.equal(chooseEmbedding(unnamed, space('')).config.embedding.provider, '')
   const remote = chooseEmbedding(unnamed, space('ollama'))
   t.equal(remote.config.embedding.provider, '')
