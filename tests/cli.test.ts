@@ -4,7 +4,6 @@
  * PostgreSQL database and a temporary embedded data directory.
  */
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,32 +13,11 @@ import { Store } from '../store/index.js'
 import { insertEntry } from '../store/queries/entries.js'
 import { MIGRATIONS } from '../store/migrations.js'
 import { backends, createDatabase, post, startServer, type Backend } from './helpers.js'
+import { cli, type Run } from './fixtures/cli.js'
 
-const ROOT = new URL('..', import.meta.url).pathname
 /** The newest migration step, which `migrate --current` must name once everything is applied. */
 const LATEST = MIGRATIONS[MIGRATIONS.length - 1].version
 const SECRET = 'cli-secret-0123456789-abcdefghijklmnopq'
-const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir() }
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs an entry file (`main` is `awareness <command>`) with only the given environment. */
-function cli(entry: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', `${entry}.ts`), ...args], { cwd: ROOT, env: { ...BASE_ENV, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('error', fail)
-    child.on('close', (code) => ok({ code, stdout, stderr }))
-    child.stdin.end(input ?? '')
-  })
-}
 
 const oneLine = (tt: Test, r: Run, what: string) => {
   tt.equal(r.stderr.trimEnd().split('\n').length, 1, `${what}: one line on stderr`)

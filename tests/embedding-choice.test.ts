@@ -4,7 +4,6 @@
  * (and vector size) with progress, on both backends.
  */
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,8 +13,7 @@ import { Store, storeOptions } from '../store/index.js'
 import { insertEntry } from '../store/queries/entries.js'
 import { upsertEmbeddings } from '../store/queries/embeddings.js'
 import { backends, createDatabase, type Backend } from './helpers.js'
-
-const ROOT = new URL('..', import.meta.url).pathname
+import { cli } from './fixtures/cli.js'
 
 t.test('a new database is created for the named provider, or for the local model when embedded', async (t) => {
   t.equal(creationProvider(loadConfig({})), 'local', 'embedded, nothing named: the built-in model')
@@ -76,18 +74,7 @@ async function hashDatabase(tt: Test, backend: Backend): Promise<{ env: Record<s
   return { env, open: () => Store.open({ ...storeOptions(loadConfig(env), () => undefined) }) }
 }
 
-function reembed(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((ok, fail) => {
-    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir() }
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'reembed', ...args], { cwd: ROOT, env: { ...base, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('error', fail)
-    child.on('close', (code) => ok({ code, stdout, stderr }))
-  })
-}
+const reembed = (args: string[], env: Record<string, string>) => cli('main', ['reembed', ...args], env)
 
 for (const backend of backends()) {
   t.test(`reembed switches a hash database to the local model, every owner, with progress, on ${backend}`, async (t) => {
