@@ -47,6 +47,7 @@ t.test('defaults from an empty environment', async (t) => {
     url: '',
     apiKey: '',
     dimensions: 768,
+    explicit: false,
   })
   t.equal(c.logLevel, 'info')
   t.same(c.warnings, [])
@@ -163,6 +164,8 @@ t.test('ranges: port, concurrency, rates, dimensions', async (t) => {
   t.match(problemsOf({ AWARENESS_MAX_CONCURRENT_PER_OWNER: '0' }), [/AWARENESS_MAX_CONCURRENT_PER_OWNER must be at least 1/])
   t.match(problemsOf({ AWARENESS_EMBEDDING_DIMENSIONS: '0' }), [/AWARENESS_EMBEDDING_DIMENSIONS must be at least 1, got "0"/])
   t.equal(loadConfig({ AWARENESS_EMBEDDING_DIMENSIONS: '384' }).embedding.dimensions, 384)
+  const local = loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'local' }).embedding
+  t.same([local.provider, local.model, local.dimensions, local.explicit], ['local', 'use-lite-en-512', 512, true], 'local has its own model name and size')
 })
 
 t.test('every problem class is reported', async (t) => {
