@@ -172,16 +172,19 @@ for (const backend of backends()) {
       await call(c, 'remember', { source: 's', tags: [], description: 'quiet start' })
       await queue.idle()
       // Keep the database busy: back-to-back transactions that hold it (PGlite runs one at a time; on
-      // PostgreSQL an exclusive table lock makes every other reader wait the same way).
+      // PostgreSQL an exclusive table lock makes every other reader wait the same way). Two loops, so one
+      // is always holding or already queued: with one, a batch whose read fell into the gap between two
+      // holds found the database idle and was embedded at once (seen under CI load on PostgreSQL).
       let hogging = true
-      const hog = (async () => {
+      const hogLoop = async () => {
         while (hogging) {
           await store.system(async (tx) => {
             if (backend === 'postgres') await tx`LOCK TABLE entries IN ACCESS EXCLUSIVE MODE`
             await tx`SELECT pg_sleep(0.08)`
           })
         }
-      })()
+      }
+      const hog = Promise.all([hogLoop(), hogLoop()])
       await call(c, 'remember', { source: 's', tags: [], description: 'written under load' })
       t.ok(await until(() => queue.stats().deferred > 0), 'the batch yielded to the load')
       t.equal((await embeddedRows(store, srv.owner)).length, 1, 'not embedded while busy')
