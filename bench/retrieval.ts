@@ -92,6 +92,7 @@ async function waitForEmbeddings(server: BenchServer, callers: readonly ToolCall
     for (;;) {
       const r = await call('backfill_embeddings', { limit: 500 })
       if (r.remaining === 0) break
+      if (r.new_embeddings === 0) throw new Error(`backfill made no progress: ${JSON.stringify(r).slice(0, 200)}`)
     }
   }
   for (;;) {
