@@ -8,6 +8,7 @@ import type { StoreServices } from '../mcp/context.js'
 import { SearchIndex, type SearchIndexOptions } from '../search/search-index.js'
 import type { Store } from '../store/index.js'
 import { ReadLog } from '../store/read-log.js'
+import { SchemaValidator } from '../workers/schema-validator.js'
 
 export interface ServicesOptions {
   /** How long a logged read waits to share its write with others, in ms (store/read-log.ts; default 20). */
@@ -22,13 +23,16 @@ export interface OwnedServices extends StoreServices {
 
 export function createServices(store: Store, opts: ServicesOptions = {}): OwnedServices {
   const reads = new ReadLog((owner, fn) => store.withOwner(owner, fn), opts.readFlushMs)
+  const schemas = new SchemaValidator()
   return {
     store,
     reads,
     search: new SearchIndex(store, opts.search),
     languages: new RegconfigCache(),
+    schemas,
     async close() {
       await reads.flush()
+      await schemas.close()
       await store.close()
     },
   }

@@ -3,6 +3,7 @@
  * were created with (app/services.ts) and are shared by every request; the rest is per request.
  */
 import type { Embedder, EmbedScheduler, Log } from '../core/ports.js'
+import type { RecordValidationResult } from '../domain/json-schema.js'
 import type { RegconfigCache } from '../domain/language.js'
 import type { SearchIndex } from '../search/search-index.js'
 import type { Store } from '../store/index.js'
@@ -17,6 +18,13 @@ export interface StoreServices {
   readonly search: SearchIndex
   /** The text-search configurations this store's database knows (databases differ). */
   readonly languages: RegconfigCache
+  /** Record validation off the main thread, under a time limit (workers/schema-validator.ts). */
+  readonly schemas: RecordValidator
+}
+
+export interface RecordValidator {
+  /** Validates content against a schema entry's body; throws a ToolError when it cannot be decided. */
+  validate(schemaId: string, schema: object, content: unknown): Promise<RecordValidationResult>
 }
 
 /** Everything a handler may use; handlers never import the store singleton or read globals. */

@@ -9,7 +9,8 @@ import ts from 'typescript'
 const MAY_IMPORT = {
   core: [],
   store: ['core'],
-  workers: ['core'],
+  // Workers run pure domain code off the main thread (record validation); never the store.
+  workers: ['core', 'domain'],
   domain: ['core', 'store'],
   search: ['core', 'store', 'domain', 'workers'],
   auth: ['core', 'store'],

@@ -290,10 +290,13 @@ for (const backend of backends()) {
       for (const v of [rec.source, rec.tags[0], rec.logical_key, rec.data.description, rec.data.schema_ref, rec.data.schema_version, rec.data.content, rec.data.learned_from]) t.equal(v, NASTY)
       // Two 1 MiB strings per call: the request body limit is 4 MiB.
       const big = await call(c, 'create_record', { source: 's', tags: [BIG], description: BIG, logical_key: 'big', schema_ref: NASTY, schema_version: NASTY, content: 'short', learned_from: 'lf' })
-      t.equal((await call(c, 'create_record', { source: 's', tags: [BIG], description: BIG, logical_key: 'big', schema_ref: NASTY, schema_version: NASTY, content: BIG, learned_from: 'lf' })).body.action, 'updated')
+      // Record content is bounded (256 KiB as JSON): at the limit it is stored, past it refused.
+      const atLimit = 'x'.repeat(256 * 1024 - 2)
+      t.equal((await call(c, 'create_record', { source: 's', tags: [BIG], description: BIG, logical_key: 'big', schema_ref: NASTY, schema_version: NASTY, content: BIG, learned_from: 'lf' })).body.error.param, 'content')
+      t.equal((await call(c, 'create_record', { source: 's', tags: [BIG], description: BIG, logical_key: 'big', schema_ref: NASTY, schema_version: NASTY, content: atLimit, learned_from: 'lf' })).body.action, 'updated')
       t.equal(big.isError, false, '1 MiB free text is stored')
       const [b] = (await call(c, 'get_knowledge', { entry_type: 'record', source: 's' })).body.entries
-      t.equal(b.data.content.length, BIG.length)
+      t.equal(b.data.content.length, atLimit.length)
       t.equal(b.data.description.length, BIG.length)
       const before = await state(srv.store, srv.owner)
       for (const [tool, args, param] of [

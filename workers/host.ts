@@ -21,6 +21,7 @@ import {
   WORKER_TIMEOUT,
   WorkerError,
   isWorkerLogMessage,
+  isWorkerReadyMessage,
   isWorkerResponse,
 } from './protocol.js'
 import type { WorkerLog, WorkerRequest } from './protocol.js'
@@ -35,6 +36,14 @@ export interface WorkerHostOptions {
   log?: WorkerLog
   /** Backoff between restarts after consecutive crashes: base doubles up to max. Defaults 250 ms / 30 s. */
   restartBackoffMs?: { base: number; max: number }
+  /**
+   * A request that times out takes its worker down with it: the worker is terminated (so a runaway
+   * computation stops using a core) and the requests queued behind it go to a fresh worker, each with its
+   * full time again. For workers whose requests are pure computations on caller-supplied input.
+   */
+  terminateOnTimeout?: boolean
+  /** V8 heap limits of the worker: a request that exhausts them ends the worker, not the process. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number }
 }
 
 export interface RequestOptions {
@@ -54,13 +63,15 @@ export interface WorkerHostStats {
 interface Pending {
   resolve(v: unknown): void
   reject(e: Error): void
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | undefined
+  timeoutMs: number
   message: WorkerRequest
   /** The worker the request was posted to; undefined while waiting for a (re)start. */
   worker?: Worker
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
+const STARTUP_TIMEOUT_MS = 30_000
 
 export class WorkerHost {
   readonly name: string
@@ -76,6 +87,7 @@ export class WorkerHost {
   private notBefore = 0
   private spawnTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
+  private readonly readyWorkers = new WeakSet<Worker>()
 
   constructor(opts: WorkerHostOptions) {
     this.name = opts.name
@@ -98,18 +110,46 @@ export class WorkerHost {
     const id = this.nextId++
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(id)) return
-        this.log('warn', { kind, timeoutMs }, 'worker request timed out')
-        reject(new WorkerError(WORKER_TIMEOUT, `worker ${this.name}: '${kind}' got no answer within ${timeoutMs} ms`))
-        this.updateRef()
-      }, timeoutMs)
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, timer, message: { id, kind, payload } }
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, timer: undefined, timeoutMs, message: { id, kind, payload } }
       this.pending.set(id, p)
       const w = this.ensureWorker()
       if (w) this.post(w, p)
+      if (this.pending.has(id)) this.arm(p)
       this.updateRef()
     })
+  }
+
+  /**
+   * Starts the request's clock. With terminateOnTimeout the budget is for the work itself: while the worker is
+   * still loading its modules (a second or more under tsx on a busy machine) the request waits up to
+   * STARTUP_TIMEOUT_MS, and its own budget starts when the worker reports ready.
+   */
+  private arm(p: Pending): void {
+    const { id, kind } = p.message
+    clearTimeout(p.timer)
+    const starting = this.opts.terminateOnTimeout === true && (p.worker === undefined || !this.readyWorkers.has(p.worker))
+    const ms = starting ? Math.max(p.timeoutMs, STARTUP_TIMEOUT_MS) : p.timeoutMs
+    p.timer = setTimeout(() => {
+      if (!this.pending.delete(id)) return
+      this.log('warn', { kind, timeoutMs: p.timeoutMs }, 'worker request timed out')
+      p.reject(new WorkerError(WORKER_TIMEOUT, `worker ${this.name}: '${kind}' got no answer within ${p.timeoutMs} ms`))
+      if (this.opts.terminateOnTimeout === true && p.worker !== undefined && p.worker === this.worker) this.replaceStuck(p.worker)
+      this.updateRef()
+    }, ms)
+  }
+
+  /** Terminates a worker stuck on a timed-out request; what was queued behind it starts again on a new one. */
+  private replaceStuck(stuck: Worker): void {
+    this.worker = undefined // its exit is then not counted as a crash
+    void stuck.terminate()
+    const waiting = [...this.pending.values()].filter((q) => q.worker === stuck)
+    if (waiting.length === 0) return
+    const next = this.ensureWorker()
+    for (const q of waiting) {
+      q.worker = undefined
+      if (next) this.post(next, q)
+      if (this.pending.has(q.message.id)) this.arm(q)
+    }
   }
 
   /** Starts the worker ahead of the first request (optional warm-up). */
@@ -155,7 +195,7 @@ export class WorkerHost {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.entry, { workerData: this.opts.workerData })
+    const w = new Worker(this.entry, { workerData: this.opts.workerData, resourceLimits: this.opts.resourceLimits })
     this.worker = w
     this.spawns++
     if (this.spawns > 1) this.log('info', { spawns: this.spawns }, 'worker restarted')
@@ -213,6 +253,9 @@ export class WorkerHost {
       if (msg.ok) p.resolve(msg.result)
       else p.reject(new WorkerError(msg.error.code ?? WORKER_ERROR, msg.error.message))
       this.updateRef()
+    } else if (isWorkerReadyMessage(msg)) {
+      this.readyWorkers.add(w)
+      if (this.opts.terminateOnTimeout === true) for (const p of this.pending.values()) if (p.worker === w) this.arm(p)
     } else if (isWorkerLogMessage(msg)) {
       this.log(msg.log.level, msg.log.fields ?? {}, msg.log.msg)
     } else {

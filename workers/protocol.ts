@@ -39,7 +39,12 @@ export interface WorkerLogMessage {
   log: { level: LogLevel; msg: string; fields?: Record<string, unknown> }
 }
 
-export type WorkerToHostMessage = WorkerResponse | WorkerLogMessage
+/** Sent once when the worker's modules are loaded and it serves requests. */
+export interface WorkerReadyMessage {
+  ready: true
+}
+
+export type WorkerToHostMessage = WorkerResponse | WorkerLogMessage | WorkerReadyMessage
 
 const LEVELS: ReadonlySet<string> = new Set<LogLevel>(['debug', 'info', 'warn', 'error'])
 
@@ -59,6 +64,10 @@ export function isWorkerResponse(m: unknown): m is WorkerResponse {
 
 export function isWorkerLogMessage(m: unknown): m is WorkerLogMessage {
   return isRecord(m) && isRecord(m.log) && typeof m.log.msg === 'string' && LEVELS.has(m.log.level as string)
+}
+
+export function isWorkerReadyMessage(m: unknown): m is WorkerReadyMessage {
+  return isRecord(m) && m.ready === true
 }
 
 /** An error with a stable string code; also what the host rejects with. */
@@ -118,6 +127,16 @@ export interface AvailableResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Schema worker messages
+
+export interface ValidatePayload {
+  /** The schema entry's id: its compiled validator is cached under it (schemas are immutable). */
+  schemaId: string
+  schema: object
+  content: unknown
+}
+
+// ---------------------------------------------------------------------------------------------
 // Worker side
 
 export type WorkerHandlers = Record<string, (payload: unknown) => unknown>
@@ -134,6 +153,7 @@ export function serveWorker(port: MessagePort | null, handlers: WorkerHandlers):
       port.postMessage(msg)
     } catch (err) {
       // An uncloneable result or log field: answer with the clone error rather than never answering.
+      if ('ready' in msg) throw err
       if ('id' in msg) port.postMessage({ id: msg.id, ok: false, error: toErrorInfo(err) } satisfies WorkerResponse)
       else port.postMessage({ log: { level: msg.log.level, msg: msg.log.msg } } satisfies WorkerLogMessage)
     }
@@ -155,6 +175,7 @@ export function serveWorker(port: MessagePort | null, handlers: WorkerHandlers):
         (err: unknown) => send({ id: msg.id, ok: false, error: toErrorInfo(err) }),
       )
   })
+  send({ ready: true })
   const line =
     (level: LogLevel) =>
     (fields: object, msg: string): void =>

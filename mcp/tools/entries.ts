@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import type { Tx } from '../../store/index.js'
 import { findLiveByKey, getLiveEntryForUpdate, writeEntry } from '../../store/queries/entries.js'
-import { countRecordsReferencing, lockSchemaKey } from '../../store/queries/records.js'
+import { countRecordsReferencing, findSchema, lockSchemaKey } from '../../store/queries/records.js'
 import {
   TRASH_DAYS,
   countLive,
@@ -29,7 +29,8 @@ import { parseLanguageFilter } from '../../domain/language.js'
 import { ENTRY_TYPES, checkPagination, page, param, params, parseEntryType, parseTimestamp, type Param } from '../params.js'
 import { applyChanges } from '../../domain/changes.js'
 import { defineTool } from './define.js'
-import { checkRecordContent, resolveRecordSchema } from './records.js'
+import type { ToolContext } from '../context.js'
+import { checkContentSize, checkRecordContent, precheckContent, resolveRecordSchema, type Prechecked } from './records.js'
 import { validRegconfig } from './write-language.js'
 import { checkKeyLength } from './writes.js'
 
@@ -99,6 +100,7 @@ export const updateEntry = defineTool({
       language = parsed
     }
     checkKeyLength('source', a.source)
+    const pre = a.content === undefined ? undefined : await precheckUpdate(ctx, a.entry_id, a.content)
     const entry = await ctx.store.withOwner(ctx.owner, async (tx) => {
       const current = await getLiveEntryForUpdate(tx, ctx.owner, a.entry_id)
       if (current === undefined) throw notUpdatable(a.entry_id)
@@ -110,7 +112,7 @@ export const updateEntry = defineTool({
         const version = current.data.schema_version
         const schema = await resolveRecordSchema(tx, ctx.owner, ref, version)
         content = normalizeRecordContent(a.content) // D10
-        checkRecordContent(schema, String(ref), String(version), content)
+        await checkRecordContent(ctx, schema, String(ref), String(version), content, pre)
       } else if (a.content !== undefined) {
         content = typeof a.content === 'string' ? a.content : JSON.stringify(a.content)
       }
@@ -124,6 +126,19 @@ export const updateEntry = defineTool({
     return { status: 'ok', id: entry.id, updated: iso(entry.updated) }
   },
 })
+
+/** New content of a record: size-checked, and validated before the write transaction (records.ts). */
+async function precheckUpdate(ctx: ToolContext, entryId: string, raw: unknown): Promise<Prechecked | undefined> {
+  const schema = await ctx.store.withOwner(ctx.owner, async (tx) => {
+    const current = await getLiveEntryForUpdate(tx, ctx.owner, entryId)
+    if (current?.type !== 'record') return undefined
+    return findSchema(tx, ctx.owner, `${String(current.data.schema_ref)}:${String(current.data.schema_version)}`)
+  })
+  if (schema === undefined) return undefined
+  const content = normalizeRecordContent(raw) // D10
+  checkContentSize(content)
+  return precheckContent(ctx, schema, content)
+}
 
 const ACK_NOTE = 'If an entry with this id was yours and live, it is now in the trash (recoverable with restore_entry); if there was none, nothing was done.'
 

@@ -7,7 +7,8 @@ import { MAX_KEY_BYTES, insertOrLockByKey, keyBytes, writeEntry } from '../../st
 import { SYSTEM_OWNER, findOwnSchema, findSchema, lockSchemaKey } from '../../store/queries/records.js'
 import type { Entry } from '../../store/rows.js'
 import { ToolError, invalidParameter } from '../../core/errors.js'
-import { checkSchema, normalizeRecordContent, validateRecord } from '../../domain/json-schema.js'
+import { MAX_RECORD_CONTENT_BYTES, MAX_SCHEMA_BYTES, checkSchema, jsonBytes, normalizeRecordContent, type RecordValidationResult } from '../../domain/json-schema.js'
+import type { ToolContext } from '../context.js'
 import { param, params, type Param } from '../params.js'
 import { applyChanges } from '../../domain/changes.js'
 import { defineTool } from './define.js'
@@ -30,10 +31,44 @@ export async function resolveRecordSchema(tx: Tx, owner: string, ref: unknown, v
   return schema
 }
 
-/** Validates record content against a resolved schema entry; `validation_failed` lists the errors (§4.4.3). */
-export function checkRecordContent(schema: Entry, ref: string, version: string, content: unknown): void {
-  const body = schema.data.schema
-  const verdict = validateRecord(typeof body === 'object' && body !== null ? body : {}, content)
+/** Refuses content over the size limit before any schema work. */
+export function checkContentSize(content: unknown): void {
+  const bytes = jsonBytes(content)
+  if (bytes > MAX_RECORD_CONTENT_BYTES) {
+    throw invalidParameter('content', `(${bytes} bytes)`, `Record content may have at most ${MAX_RECORD_CONTENT_BYTES / 1024} KiB as JSON; this has ${Math.ceil(bytes / 1024)} KiB.`)
+  }
+}
+
+/** A verdict reached before the write transaction, and the schema entry it was reached against. */
+export interface Prechecked {
+  readonly schemaId: string
+  readonly verdict?: RecordValidationResult
+  readonly error?: unknown
+}
+
+const bodyOf = (schema: Entry): object => (typeof schema.data.schema === 'object' && schema.data.schema !== null ? schema.data.schema : {})
+
+/**
+ * Validates outside any transaction: the worker may take up to its time limit, and no database connection
+ * (on the embedded database: the only one) is held meanwhile. A failure is kept, not thrown, so the write
+ * transaction still reports its own errors (schema not found, key held by another type, pin) first.
+ */
+export async function precheckContent(ctx: ToolContext, schema: Entry | undefined, content: unknown): Promise<Prechecked | undefined> {
+  if (schema === undefined) return undefined
+  try {
+    return { schemaId: schema.id, verdict: await ctx.schemas.validate(schema.id, bodyOf(schema), content) }
+  } catch (error) {
+    return { schemaId: schema.id, error }
+  }
+}
+
+/**
+ * Validates record content against a resolved schema entry; `validation_failed` lists the errors (§4.4.3).
+ * Uses the precheck when it was made against this very schema entry (immutable), else validates now.
+ */
+export async function checkRecordContent(ctx: ToolContext, schema: Entry, ref: string, version: string, content: unknown, pre?: Prechecked): Promise<void> {
+  if (pre?.schemaId === schema.id && pre.error !== undefined) throw pre.error
+  const verdict = pre?.schemaId === schema.id && pre.verdict !== undefined ? pre.verdict : await ctx.schemas.validate(schema.id, bodyOf(schema), content)
   if (verdict.ok) return
   const fields: Record<string, unknown> = { schema_ref: ref, schema_version: version, validation_errors: verdict.errors }
   if (verdict.truncated) {
@@ -65,6 +100,10 @@ export const registerSchema = defineTool({
   run: async (ctx, a) => {
     if (a.family === '') throw invalidParameter('family', a.family, 'family must not be empty (conventionally "schema:<name>")')
     if (a.version === '') throw invalidParameter('version', a.version, 'version must not be empty (e.g. "1.0")')
+    const schemaBytes = jsonBytes(a.schema)
+    if (schemaBytes > MAX_SCHEMA_BYTES) {
+      throw invalidParameter('schema', `(${schemaBytes} bytes)`, `A schema may have at most ${MAX_SCHEMA_BYTES / 1024} KiB as JSON; this one has ${Math.ceil(schemaBytes / 1024)} KiB. Split it, or move repeated parts into $defs.`)
+    }
     const check = checkSchema(a.schema)
     if (!check.ok) throw new ToolError('invalid_schema', `Schema does not conform to JSON Schema Draft 2020-12: ${check.message}`)
     const logicalKey = `${a.family}:${a.version}`
@@ -126,6 +165,9 @@ export const createRecord = defineTool({
     checkKeyLength('source', a.source)
     checkKeyLength('logical_key', a.logical_key)
     const content = normalizeRecordContent(a.content) // D10
+    checkContentSize(content)
+    const found = await ctx.store.withOwner(ctx.owner, (tx) => findSchema(tx, ctx.owner, `${a.schema_ref}:${a.schema_version}`))
+    const pre = await precheckContent(ctx, found, content)
     const result = await ctx.store.withOwner(ctx.owner, async (tx) => {
       const schema = await resolveRecordSchema(tx, ctx.owner, a.schema_ref, a.schema_version)
       const data = { schema_ref: a.schema_ref, schema_version: a.schema_version, content, description: a.description, learned_from: a.learned_from ?? 'conversation' }
@@ -134,7 +176,7 @@ export const createRecord = defineTool({
       // failure below rolls the transaction back, the insert included.
       const { entry, created } = await insertOrLockByKey(tx, ctx.owner, { type: 'record', source: a.source, tags: a.tags, data, language, logicalKey: a.logical_key })
       if (!created) checkHolder(entry, a)
-      checkRecordContent(schema, a.schema_ref, a.schema_version, content)
+      await checkRecordContent(ctx, schema, a.schema_ref, a.schema_version, content, pre)
       if (created) return { entry, action: 'created' }
       // §2.15: content is replaced only when supplied non-null.
       const next = applyChanges(entry, { tags: a.tags, description: a.description, content: content === null ? undefined : content }, new Date())
