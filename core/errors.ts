@@ -78,9 +78,19 @@ export function databaseUnavailable(): ToolError {
   return new ToolError('internal_error', 'The database is unavailable right now; retry shortly.')
 }
 
+/**
+ * SQLSTATE classes of input the database cannot take (22: data exception, e.g. a malformed value; 54:
+ * program limit, e.g. an index row or tsquery too big): the same call fails the same way, so it is not
+ * retryable (security audit L5).
+ */
+const INPUT_SQLSTATE_PREFIXES = ['22', '54']
+
 /** Unexpected failures never leak driver detail to the client (D2); the caller logs the original. */
 export function internalError(cause: unknown): ToolError {
   const sqlstate = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined
+  if (typeof sqlstate === 'string' && INPUT_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))) {
+    return new ToolError('invalid_parameter', 'The database cannot store or search this input (a value is too large or malformed); change the arguments.')
+  }
   const transient = isTransientSqlState(cause)
   // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
   const conflict = sqlstate === '40P01' || sqlstate === '40001'

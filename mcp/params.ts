@@ -40,7 +40,18 @@ function build<T>(inner: z.ZodType<T>, json: Record<string, unknown>, descriptio
 
 /** PostgreSQL cannot store U+0000 in text or JSONB; refusing it here keeps the answer a clean invalid_parameter. */
 const NUL_MESSAGE = 'must not contain the NUL character (U+0000)'
-const text = () => z.string().refine((s) => !s.includes('\u0000'), NUL_MESSAGE)
+/**
+ * Every free-text argument is bounded (security audit M2, L5): 1 MiB of UTF-8 per string (the request body
+ * may carry 4 MiB), search text 2,000 characters, at most 100 tags. Past these the call is refused with
+ * invalid_parameter naming the argument.
+ */
+export const MAX_TEXT_BYTES = 1024 * 1024
+export const MAX_QUERY_CHARS = 2_000
+export const MAX_TAGS = 100
+const TOO_LONG = `is too long: at most ${MAX_TEXT_BYTES / 1024 / 1024} MiB (UTF-8)`
+const withinText = (s: string) => s.length <= MAX_TEXT_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES
+const text = () => z.string().refine((s) => !s.includes('\u0000'), NUL_MESSAGE).refine(withinText, TOO_LONG)
+const withinTextJson = (v: unknown) => typeof v === 'string' || v === undefined || Buffer.byteLength(JSON.stringify(v), 'utf8') <= MAX_TEXT_BYTES
 const noNulJson = (v: unknown) => v === undefined || !JSON.stringify(v).includes('\\u0000')
 
 export const param = {
@@ -52,12 +63,15 @@ export const param = {
   boolean: (description: string, required = false) =>
     build(z.boolean(), { type: 'boolean' }, description, required, (v) => (v === 'true' ? true : v === 'false' ? false : v)),
   tags: (description: string, required = false) =>
-    build(z.array(text()), { type: 'array', items: { type: 'string' } }, description, required, (v) => parseJsonText(v, 'array')),
+    build(z.array(text()).max(MAX_TAGS, `has too many tags: at most ${MAX_TAGS}`), { type: 'array', items: { type: 'string' }, maxItems: MAX_TAGS }, description, required, (v) => parseJsonText(v, 'array')),
+  /** Search text (a query or a hint): words or a question, not a document. */
+  query: (description: string, required = false) =>
+    build(text().max(MAX_QUERY_CHARS, `is too long: at most ${MAX_QUERY_CHARS} characters (ask with fewer words)`), { type: 'string', maxLength: MAX_QUERY_CHARS }, description, required),
   object: (description: string, required = false) =>
     build(z.record(z.string(), z.unknown()).refine(noNulJson, NUL_MESSAGE), { type: 'object' }, description, required, (v) => parseJsonText(v, 'object')),
   /** Note content: a string, or a JSON object/array (stored as its JSON text by the tools). */
   content: (description: string, required = false) =>
-    build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).refine(noNulJson, NUL_MESSAGE), { type: ['string', 'object', 'array'] }, description, required),
+    build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).refine(noNulJson, NUL_MESSAGE).refine(withinTextJson, TOO_LONG), { type: ['string', 'object', 'array'] }, description, required),
   /** Any JSON value, including null (record content): null is a value here, not "omitted" — but it must be present. */
   anyValue: (description: string): Param<unknown> => ({
     zod: z.unknown().refine((v) => v !== undefined, 'required').refine(noNulJson, NUL_MESSAGE),
@@ -199,14 +213,27 @@ export function expiryAfter(name: string, count: number, given: unknown, unitMs:
 // ---------------------------------------------------------------------------------------------------------
 // Pagination (§2.6)
 
+/**
+ * The largest page any paged tool answers (security audit M1). Above it the call is refused, not silently
+ * cut, so a client that asked for more knows to page.
+ */
+export const MAX_PAGE_LIMIT = 500
+
 export function checkPagination(limit: number | undefined, offset: number | undefined, defaultLimit = 100): { limit: number; offset: number } {
   const l = limit ?? defaultLimit
   const o = offset ?? 0
   if (l < 0) throw invalidParameter('limit', limit, 'limit must be non-negative')
+  if (l > MAX_PAGE_LIMIT) throw invalidParameter('limit', limit, `limit may be at most ${MAX_PAGE_LIMIT}; page with offset for more`)
   if (o < 0) throw invalidParameter('offset', offset, 'offset must be non-negative')
   return { limit: l, offset: o }
 }
 
-export function page<T>(rows: T[], limit: number, offset: number): { entries: T[]; limit: number; offset: number; has_more: boolean } {
-  return { entries: rows.slice(0, limit), limit, offset, has_more: rows.length > limit }
+/**
+ * One page from `limit + 1` fetched rows. A page the byte budget cut short (`cut`) reports the number of
+ * entries it holds as its limit, so `offset + limit` is still where the next page starts.
+ */
+export function page<T>(rows: T[], limit: number, offset: number, cut = false): { entries: T[]; limit: number; offset: number; has_more: boolean } {
+  const entries = rows.slice(0, limit)
+  if (cut) return { entries, limit: entries.length, offset, has_more: true }
+  return { entries, limit, offset, has_more: rows.length > limit }
 }

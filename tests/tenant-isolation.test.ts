@@ -298,7 +298,7 @@ for (const backend of backends()) {
         rawEntries: (await tx`SELECT id FROM entries WHERE id = ${aId}`).length,
         rawReads: (await tx`SELECT id FROM reads WHERE owner_id = ${A}`).length,
         rawActions: (await tx`SELECT id FROM actions WHERE owner_id = ${A}`).length,
-        knowledge: (await queryKnowledge(tx, A, { types: KNOWLEDGE_TYPES }, 10, 0)).length,
+        knowledge: (await queryKnowledge(tx, A, { types: KNOWLEDGE_TYPES }, 10, 0)).entries.length,
         counted: Object.values((await countByType(tx, A)).counts).reduce((x, y) => x + y, 0),
         tags: (await tagCounts(tx, A)).length,
       }))

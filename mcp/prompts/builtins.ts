@@ -7,10 +7,11 @@ import type { Store } from '../../store/index.js'
 import { activeAlerts, latestStatus, sourcePatterns } from '../../store/queries/awareness.js'
 import { countByType, queryKnowledge, tagCounts } from '../../store/queries/entries.js'
 import { type Entry } from '../../store/rows.js'
-import { ENTRY_TYPES, KNOWLEDGE_TYPES } from '../params.js'
+import { ENTRY_TYPES, KNOWLEDGE_TYPES, MAX_PAGE_LIMIT } from '../params.js'
 
 /** Large enough to mean "all of them": prompts summarise everything that matches. */
-const ALL = Number.MAX_SAFE_INTEGER
+/** The most knowledge entries a prompt reads (also bounded by the page byte budget). */
+const PROMPT_ENTRIES = MAX_PAGE_LIMIT
 const TAGS_SHOWN = 30
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -38,7 +39,7 @@ function entryNumber(description: string): number {
 }
 
 export async function agentInstructions(store: Store, owner: string): Promise<string> {
-  const entries = await store.withOwner(owner, (tx) => queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, tags: ['memory-prompt'] }, ALL, 0))
+  const entries = await store.withOwner(owner, async (tx) => (await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, tags: ['memory-prompt'] }, PROMPT_ENTRIES, 0)).entries)
   if (entries.length === 0) {
     return [
       '# Awareness Agent Instructions',
@@ -66,7 +67,7 @@ function alertLines(alerts: readonly Entry[], withSource: boolean): string[] {
 
 export async function projectContext(store: Store, owner: string, repo: string): Promise<string> {
   const { knowledge, alerts } = await store.withOwner(owner, async (tx) => ({
-    knowledge: await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, tags: [repo] }, ALL, 0),
+    knowledge: (await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, tags: [repo] }, PROMPT_ENTRIES, 0)).entries,
     alerts: await activeAlerts(tx, owner, { tags: [repo] }),
   }))
   const lines = [`# Project Context: ${repo}`]
@@ -153,7 +154,7 @@ export async function catchup(store: Store, owner: string, hours: number, now = 
   // A window reaching before 1970 covers everything this service can hold; clamping keeps the date valid.
   const since = new Date(Math.max(0, now.getTime() - hours * 3_600_000))
   const { knowledge, alerts } = await store.withOwner(owner, async (tx) => ({
-    knowledge: await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, since }, ALL, 0),
+    knowledge: (await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES, since }, PROMPT_ENTRIES, 0)).entries,
     alerts: await activeAlerts(tx, owner, { since }),
   }))
   const lines = [`# Catchup — last ${hours} hours`]

@@ -9,7 +9,7 @@ import type { Store } from '../../store/index.js'
 import { runBriefing } from '../../domain/briefing/run.js'
 import { notFound } from '../../core/errors.js'
 import type { ResourceSurface } from '../context.js'
-import { KNOWLEDGE_TYPES } from '../params.js'
+import { KNOWLEDGE_TYPES, MAX_PAGE_LIMIT } from '../params.js'
 
 const MIME = 'application/json'
 const DRILL_DOWN = 'A drill-down: read it only when the briefing points to it or the user asks.'
@@ -19,14 +19,19 @@ type Reader = (store: Store, owner: string, arg: string) => Promise<unknown>
 const allAlerts = (store: Store, owner: string, source?: string) =>
   store.withOwner(owner, async (tx) => (await activeAlerts(tx, owner, { source })).map((e) => toFull(e)))
 
+/** The most entries awareness://knowledge lists: get_knowledge's largest page. */
+const RESOURCE_ENTRIES = MAX_PAGE_LIMIT
+
 /** Static resources by URI. */
 const STATIC: ReadonlyMap<string, Reader> = new Map<string, Reader>([
   ['awareness://briefing', (store, owner) => runBriefing(store, owner)],
   ['awareness://alerts', (store, owner) => allAlerts(store, owner)],
   [
     'awareness://knowledge',
-    // Every live knowledge entry, without history (§2.14); expired ones hidden like get_knowledge (decision 7).
-    (store, owner) => store.withOwner(owner, async (tx) => (await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES }, Number.MAX_SAFE_INTEGER, 0)).map((e) => toFull(e, { stripChangelog: true }))),
+    // The live knowledge entries, most recent first and without history (§2.14); expired ones hidden like
+    // get_knowledge (decision 7). A resource has no paging: it holds at most one page (RESOURCE_ENTRIES, and
+    // the page byte budget); get_knowledge pages through the rest.
+    (store, owner) => store.withOwner(owner, async (tx) => (await queryKnowledge(tx, owner, { types: KNOWLEDGE_TYPES }, RESOURCE_ENTRIES, 0)).entries.map((e) => toFull(e, { stripChangelog: true }))),
   ],
   ['awareness://suppressions', (store, owner) => store.withOwner(owner, async (tx) => (await activeSuppressions(tx, owner)).map((e) => toFull(e)))],
 ])

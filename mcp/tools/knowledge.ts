@@ -2,7 +2,7 @@
  * Durable knowledge: remember, get_knowledge, get_stats, get_tags (mcp-surface.md §3.4, §3.6, §3.7, §3.18).
  */
 import { readCounts } from '../../store/queries/activity.js'
-import { countByType, insertOrLockByKey, insertEntry, queryKnowledge, tagCounts, writeEntry } from '../../store/queries/entries.js'
+import { countByType, insertOrLockByKey, insertEntry, queryKnowledge, tagCounts, writeEntry, type EntryPage } from '../../store/queries/entries.js'
 import { iso, serialise, type Entry } from '../../store/rows.js'
 import { invalidParameter } from '../../core/errors.js'
 import { parseLanguageFilter } from '../../domain/language.js'
@@ -14,6 +14,7 @@ import { applyChanges } from '../../domain/changes.js'
 import type { ToolContext } from '../context.js'
 import { defineTool, recordReads } from './define.js'
 import { resolveWriteLanguage } from './write-language.js'
+import { checkKeyLength } from './writes.js'
 
 /** A note's content is stored as text: objects and arrays as their JSON (§3.18). */
 function contentText(content: unknown): string | undefined {
@@ -40,6 +41,8 @@ export const remember = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: async (ctx, a) => {
+    checkKeyLength('source', a.source) // L5: the one write tool that skipped it
+    checkKeyLength('logical_key', a.logical_key)
     const content = contentText(a.content)
     const data: Record<string, unknown> = { description: a.description, learned_from: a.learned_from ?? 'conversation' }
     if (content !== undefined) {
@@ -86,7 +89,7 @@ export const getKnowledge = defineTool({
     learned_from: param.string('Exact learned_from platform.'),
     created_after: param.string('ISO 8601: created at or after this time.'),
     created_before: param.string('ISO 8601: created at or before this time.'),
-    hint: param.string('A phrase to rank the page by relevance (needs an embedding provider; ignored otherwise).'),
+    hint: param.query('A phrase to rank the page by relevance (needs an embedding provider; ignored otherwise).'),
     mode: param.string('"list" returns metadata only, with read counts.'),
     limit: param.integer('Page size (default 100).'),
     offset: param.integer('Rows to skip (default 0).'),
@@ -123,7 +126,7 @@ export const getKnowledge = defineTool({
       includeExpired: a.include_expired ?? false,
       onlyWithChangelog: history === 'only',
     }
-    const finish = async (tx: Tx, rows: Entry[], scores: Map<string, number> | undefined) => {
+    const finish = async (tx: Tx, { entries: rows, cut }: EntryPage, scores: Map<string, number> | undefined) => {
       const ordered = scores === undefined ? rows : rerank(rows, scores)
       const shown = ordered.slice(0, limit)
       const ids = shown.map((e) => e.id)
@@ -142,7 +145,7 @@ export const getKnowledge = defineTool({
         if (score !== undefined) item.similarity = round4(score)
         return item
       })
-      return page([...items, ...ordered.slice(limit)], limit, offset)
+      return page([...items, ...ordered.slice(limit)], limit, offset, cut)
     }
     const hint = a.hint?.trim() ?? ''
     if (hint === '' || ctx.embedder === undefined) {
@@ -150,9 +153,10 @@ export const getKnowledge = defineTool({
     }
     // With a hint: the page, then the hint's embedding outside any transaction (a provider call must never
     // hold the database connection), then re-ranking, read logging and read counts.
-    const rows = await ctx.store.withOwner(ctx.owner, (tx) => queryKnowledge(tx, ctx.owner, filter, limit + 1, offset))
+    const fetched = await ctx.store.withOwner(ctx.owner, (tx) => queryKnowledge(tx, ctx.owner, filter, limit + 1, offset))
+    const rows = fetched.entries
     const q = rows.length > 0 ? await queryVector(ctx.embedder, ctx.store.vectorDimensions, hint) : undefined
-    return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, rows, q?.vector === undefined ? undefined : await hintScores(ctx, tx, hint, q.vector, q.model, rows)), SEARCH_TRANSACTION)
+    return ctx.store.withOwner(ctx.owner, async (tx) => finish(tx, fetched, q?.vector === undefined ? undefined : await hintScores(ctx, tx, hint, q.vector, q.model, rows)), SEARCH_TRANSACTION)
   },
 })
 

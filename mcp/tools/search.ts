@@ -13,7 +13,7 @@ import { isoToRegconfig } from '../../domain/language.js'
 import { backfill } from '../../search/backfill.js'
 import { SEARCH_TRANSACTION, hybridSearch, round4 } from '../../search/hybrid.js'
 import { queryVector } from '../../search/query-vector.js'
-import { ENTRY_TYPES, param, params, parseEntryType, parseTimestamp } from '../params.js'
+import { ENTRY_TYPES, MAX_PAGE_LIMIT, param, params, parseEntryType, parseTimestamp } from '../params.js'
 import type { ToolContext } from '../context.js'
 import { defineTool, recordReads } from './define.js'
 import { validRegconfig } from './write-language.js'
@@ -29,7 +29,7 @@ export function clampSearchLimit(limit: number | undefined): number {
 }
 
 const searchInput = params({
-  query: param.string('What to look for: words, a phrase or a question.', true),
+  query: param.query('What to look for: words, a phrase or a question.', true),
   source: param.string('Exact source; "" matches only global entries.'),
   tags: param.tags('Entries must carry every one of these tags.'),
   entry_type: param.string(`One of ${ENTRY_TYPES.join(', ')}; default: every type.`),
@@ -119,12 +119,14 @@ export const backfillEmbeddings = defineTool({
     'remaining counts entries still without an embedding: call again until it is 0. Reports progress when the request carries a progress token. ' +
     'Needs an embedding provider (unavailable, retryable, otherwise).',
   input: params({
-    limit: param.integer('Entries per phase (default 50, at least 0).'),
+    limit: param.integer(`Entries per phase (default 50, 0 to ${MAX_PAGE_LIMIT}).`),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: async (ctx, a) => {
     const limit = a.limit ?? 50
     if (limit < 0) throw invalidParameter('limit', a.limit, 'limit must be non-negative') // D12
+    // Each phase loads its entries' texts at once: bounded like a page (security audit M1).
+    if (limit > MAX_PAGE_LIMIT) throw invalidParameter('limit', a.limit, `limit may be at most ${MAX_PAGE_LIMIT}; call again until remaining is 0`)
     const e = ctx.embedder
     if (e === undefined) throw new ToolError('unavailable', 'No embedding provider is configured (AWARENESS_EMBEDDING_PROVIDER), so there is nothing to backfill with.')
     if (e.dimensions !== ctx.store.vectorDimensions) {

@@ -105,13 +105,34 @@ export function knowledgeConditions(tx: Tx, owner: string, f: KnowledgeFilter): 
   return conds
 }
 
-export async function queryKnowledge(tx: Tx, owner: string, f: KnowledgeFilter, limit: number, offset: number): Promise<Entry[]> {
+/**
+ * The most data one page of entries may carry (entry data as JSON text): 8 MiB. A page stops at the entry
+ * that crosses it (that entry is still included), so one call can never materialise an owner's whole store
+ * (security audit M1: 20 notes of 3 MB in one answer took the process from 631 MB to 1,008 MB).
+ */
+export const PAGE_BYTE_BUDGET = 8 * 1024 * 1024
+
+/** A page of entries; `cut` when the byte budget ended it before `limit`. */
+export interface EntryPage {
+  readonly entries: Entry[]
+  readonly cut: boolean
+}
+
+export async function queryKnowledge(tx: Tx, owner: string, f: KnowledgeFilter, limit: number, offset: number): Promise<EntryPage> {
+  // The budget is applied in the database, so the rows past it are never sent to this process.
   const rows = await tx`
-    SELECT ${entryColumns(tx)} FROM entries
-    WHERE ${and(tx, knowledgeConditions(tx, owner, f))}
-    ORDER BY coalesce(updated, created) DESC, id
-    LIMIT ${limit} OFFSET ${offset}`
-  return rows.map(toEntry)
+    SELECT * FROM (
+      SELECT p.*, sum(p.page_bytes) OVER (ORDER BY p.page_order DESC, p.id ROWS UNBOUNDED PRECEDING) AS page_running, count(*) OVER () AS page_fetched
+      FROM (
+        SELECT ${entryColumns(tx)}, octet_length(data::text) AS page_bytes, coalesce(updated, created) AS page_order FROM entries
+        WHERE ${and(tx, knowledgeConditions(tx, owner, f))}
+        ORDER BY coalesce(updated, created) DESC, id
+        LIMIT ${limit} OFFSET ${offset}
+      ) p
+    ) q
+    WHERE q.page_running - q.page_bytes < ${PAGE_BYTE_BUDGET}
+    ORDER BY q.page_order DESC, q.id`
+  return { entries: rows.map(toEntry), cut: rows.length < Number(rows[0]?.page_fetched ?? 0) }
 }
 
 export async function countByType(tx: Tx, owner: string): Promise<{ counts: Record<string, number>; sources: string[] }> {
