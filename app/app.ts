@@ -44,6 +44,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Fastify's own request log would print the secret mount path (§7); routes/hooks/request-log.ts writes ours.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // A request whose headers and body have not all arrived in time is answered 408 and closed, so a
+    // half-sent body cannot hold a connection and an owner's slot for ever (Fastify's default: no limit).
+    requestTimeout: config.requestTimeoutMs,
+    // Node 20 honours the timeout only when the server is created with it (Fastify's own assignment comes
+    // after creation and is not enforced: measured, the socket stayed open), and checks it every
+    // connectionsCheckingInterval (default 30 s); once a second keeps the bound close to the setting.
+    http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
   })

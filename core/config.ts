@@ -17,6 +17,8 @@ export interface Config {
   readonly jwtSecret: string
   readonly jwtAlgorithm: JwtAlgorithm
   readonly maxConcurrentPerOwner: number
+  /** How long a client may take to send a whole request (headers and body), in ms (security audit L4). */
+  readonly requestTimeoutMs: number
   readonly oauth: {
     readonly issuer: string
     readonly audience: string
@@ -90,6 +92,8 @@ export const HASH_MODEL = 'hash-ngram-v1'
 /** The built-in sentence model (workers/local-provider.ts): its stored model name and fixed vector size. */
 export const LOCAL_MODEL = 'use-lite-en-512'
 export const LOCAL_DIMENSIONS = 512
+/** The PostgreSQL pool size (http-and-operations.md §1: max 10); store/store.ts opens this many. */
+export const POOL_CONNECTIONS = 10
 // RFC 7518 §3.2: an HMAC key should be at least as long as the hash output (32 bytes for HS256).
 const MIN_SECRET_BYTES = 32
 
@@ -268,7 +272,9 @@ export function loadConfig(env: Env): Config {
       `AWARENESS_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: generate a strong one with mcp-awareness-secret`,
     )
   }
-  const maxConcurrentPerOwner = r.int('AWARENESS_MAX_CONCURRENT_PER_OWNER', 10, 1)
+  // One owner's requests may hold at most every pooled connection, never queue for more (audit M6).
+  const maxConcurrentPerOwner = r.int('AWARENESS_MAX_CONCURRENT_PER_OWNER', 10, 1, POOL_CONNECTIONS)
+  const requestTimeoutMs = r.int('AWARENESS_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000
 
   const oauth = Object.freeze({
     // Kept as written: tokens' iss is compared exactly, and many issuers end in '/' (risk R6).
@@ -353,6 +359,7 @@ export function loadConfig(env: Env): Config {
     jwtSecret,
     jwtAlgorithm: jwtAlgorithm ?? 'HS256',
     maxConcurrentPerOwner,
+    requestTimeoutMs,
     oauth,
     embedding,
     logLevel,

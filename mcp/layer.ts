@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server, classifyInboundRequest, createMcpHandler, ResourceNotFoundError, type AuthInfo } from '@modelcontextprotocol/server'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
+import { Mutex } from 'async-mutex'
 import { databaseUnavailable } from '../core/errors.js'
 import { InvalidPromptArguments, type PromptSurface, type RequestContext, type ResourceSurface, type ToolContext } from './context.js'
 import { RESULT_OUTPUT_SCHEMA, callTool, errorResult, type AnyTool } from './tools/define.js'
@@ -60,9 +61,13 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
 
   function buildServer(ctx: RequestContext): Server {
     const server = new Server(info, { capabilities, instructions: opts.instructions })
+    // The messages of one request (a JSON-RPC batch of up to 100) run one at a time, so a request holds at
+    // most one database connection and the per-owner cap bounds work, not just requests (audit M6).
+    const oneAtATime = new Mutex()
+    const serial = <A extends unknown[], R>(handler: (...args: A) => Promise<R>) => (...args: A) => oneAtATime.runExclusive(() => handler(...args))
     const toolContext = async (progress: ToolContext['progress']): Promise<ToolContext> => ({ ...(await ctx.toolContext()), progress })
     server.setRequestHandler('tools/list', () => ({ tools: toolList }))
-    server.setRequestHandler('tools/call', async (request, sdk) => {
+    server.setRequestHandler('tools/call', serial(async (request, sdk) => {
       const tool = toolsByName.get(request.params.name)
       if (tool === undefined) throw Object.assign(new Error(`Unknown tool: ${request.params.name}`), { code: INVALID_PARAMS })
       const token = request.params._meta?.progressToken
@@ -81,16 +86,16 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
       const result = await callTool(tool, request.params.arguments, tc)
       ctx.log.info({ tool: tool.name, durationMs: Math.round((performance.now() - started) * 10) / 10, isError: result.isError === true }, 'tool call')
       return result
-    })
+    }))
     server.setRequestHandler('resources/list', () => resourceList)
     server.setRequestHandler('resources/templates/list', () => templateList)
-    server.setRequestHandler('resources/read', async (request) => {
+    server.setRequestHandler('resources/read', serial(async (request) => {
       const contents = await opts.resources.read(await toolContext(async () => undefined), request.params.uri)
       if (contents === undefined) throw new ResourceNotFoundError(request.params.uri)
       return { contents }
-    })
-    server.setRequestHandler('prompts/list', async () => ({ prompts: await opts.prompts.list(await toolContext(async () => undefined)) }))
-    server.setRequestHandler('prompts/get', async (request) => {
+    }))
+    server.setRequestHandler('prompts/list', serial(async () => ({ prompts: await opts.prompts.list(await toolContext(async () => undefined)) })))
+    server.setRequestHandler('prompts/get', serial(async (request) => {
       try {
         const result = await opts.prompts.get(await toolContext(async () => undefined), request.params.name, request.params.arguments ?? {})
         if (result === undefined) throw Object.assign(new Error(`Unknown prompt: ${request.params.name}`), { code: INVALID_PARAMS })
@@ -99,7 +104,7 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
         if (error instanceof InvalidPromptArguments) throw Object.assign(new Error(error.message), { code: INVALID_PARAMS })
         throw error
       }
-    })
+    }))
     return server
   }
 

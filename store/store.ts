@@ -3,7 +3,7 @@
  * open, with owner-scoped transactions. Query functions live in store/queries and take a transaction.
  */
 import type { Sql } from 'postgres'
-import { LOCAL_DIMENSIONS, creationProvider, type Config } from '../core/config.js'
+import { LOCAL_DIMENSIONS, POOL_CONNECTIONS, creationProvider, type Config } from '../core/config.js'
 import { connect, type Connection, type ConnectionTarget } from './connect.js'
 import { migrate } from './migrate.js'
 import type { VectorMode } from './migrations.js'
@@ -58,7 +58,7 @@ export class Store {
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
-    const connection = await connect(opts, { applicationName: 'awareness', maxConnections: opts.maxConnections ?? 10 })
+    const connection = await connect(opts, { applicationName: 'awareness', maxConnections: opts.maxConnections ?? POOL_CONNECTIONS })
     const { sql } = connection
     try {
       const { vectorMode, dimensions, provider } = await migrate(sql, { dimensions: opts.dimensions, provider: opts.provider })

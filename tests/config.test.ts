@@ -161,7 +161,10 @@ t.test('ranges: port, concurrency, rates, dimensions', async (t) => {
   t.equal(loadConfig({ AWARENESS_PORT: '65535' }).port, 65535)
   t.match(problemsOf({ AWARENESS_PORT: '65536' }), [/AWARENESS_PORT must be between 0 and 65535, got "65536"/])
   t.match(problemsOf({ AWARENESS_PORT: '-1' }), [/AWARENESS_PORT must be between 0 and 65535/])
-  t.match(problemsOf({ AWARENESS_MAX_CONCURRENT_PER_OWNER: '0' }), [/AWARENESS_MAX_CONCURRENT_PER_OWNER must be at least 1/])
+  t.match(problemsOf({ AWARENESS_MAX_CONCURRENT_PER_OWNER: '0' }), [/AWARENESS_MAX_CONCURRENT_PER_OWNER must be between 1 and 10/])
+  // The cap can never exceed the connection pool (audit M6).
+  t.match(problemsOf({ AWARENESS_MAX_CONCURRENT_PER_OWNER: '11' }), [/AWARENESS_MAX_CONCURRENT_PER_OWNER must be between 1 and 10/])
+  t.match(problemsOf({ AWARENESS_REQUEST_TIMEOUT_SECONDS: '0' }), [/AWARENESS_REQUEST_TIMEOUT_SECONDS must be between 1 and 3600/])
   t.match(problemsOf({ AWARENESS_EMBEDDING_DIMENSIONS: '0' }), [/AWARENESS_EMBEDDING_DIMENSIONS must be at least 1, got "0"/])
   t.equal(loadConfig({ AWARENESS_EMBEDDING_DIMENSIONS: '384' }).embedding.dimensions, 384)
   const local = loadConfig({ AWARENESS_EMBEDDING_PROVIDER: 'local' }).embedding
