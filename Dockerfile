@@ -3,7 +3,12 @@
 # Awareness: stateless HTTP MCP memory server.
 #
 #   docker build -t awareness .
-#   docker run -p 127.0.0.1:8420:8420 -v awareness-data:/app/data awareness
+#   docker run -d --name awareness -p 127.0.0.1:8420:8420 -v awareness-data:/app/data \
+#     -e AWARENESS_AUTH_REQUIRED=true -e AWARENESS_JWT_SECRET="$(head -c 32 /dev/urandom | base64)" awareness
+#   docker exec awareness node dist/cli/main.js token --user alice --expires 30d
+#
+# The image listens on 0.0.0.0, so it does not start with authentication off unless
+# AWARENESS_ALLOW_UNAUTHENTICATED_NETWORK=true says so.
 #
 # No entrypoint script: the server runs its database migrations itself at start and exits
 # non-zero if they (or the database) fail, so a failed migration still stops the container.

@@ -5,7 +5,7 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from 'jose'
 import type { JwtAlgorithm } from '../core/config.js'
 
-export type AuthResult = { ok: true; owner: string } | { ok: false; message: string }
+export type AuthResult = { ok: true; owner: string } | { ok: false; message: string; unavailable?: boolean }
 
 export const MESSAGES = {
   missing: 'Missing or invalid Authorization header',
@@ -28,7 +28,8 @@ export function secretKey(secret: string): Uint8Array {
 
 export function createSelfSignedVerifier(secret: string, algorithm: JwtAlgorithm): (token: string) => Promise<AuthResult> {
   const key = secretKey(secret)
-  const options = { algorithms: [algorithm], clockTolerance: 0 }
+  // A token without `exp` would be valid for ever; the CLI always sets one (audit L7).
+  const options = { algorithms: [algorithm], clockTolerance: 0, requiredClaims: ['exp'] }
   return async (token) => {
     let payload: JWTPayload
     try {

@@ -99,6 +99,7 @@ export class OAuthValidator {
         algorithms: ALGORITHMS,
         audience: this.cfg.audience === '' ? undefined : this.cfg.audience,
         clockTolerance: 0,
+        requiredClaims: ['exp'],
       }))
     } catch (error) {
       // JOSE codes name the failed check; anything else is the key fetch failing (network, DNS, timeout).

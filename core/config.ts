@@ -113,9 +113,15 @@ class Reader {
     return this.str(name) !== ''
   }
 
+  /**
+   * Only the documented spellings (true/1, false/0; unset or blank is false). Anything else is a problem,
+   * not a silent false: AWARENESS_AUTH_REQUIRED=yes must never start an open server (audit M5).
+   */
   bool(name: string): boolean {
     const value = this.str(name).toLowerCase()
-    return value === 'true' || value === '1'
+    if (value === 'true' || value === '1') return true
+    if (value !== '' && value !== 'false' && value !== '0') this.problems.push(`${name} must be true or false (or 1 or 0), got ${JSON.stringify(this.str(name))}`)
+    return false
   }
 
   int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -146,6 +152,14 @@ class Reader {
     if (value !== '' && !isHttpUrl(value)) this.problems.push(`${name} must be an absolute http:// or https:// URL`)
     return value
   }
+}
+
+const OPEN_NETWORK = 'AWARENESS_ALLOW_UNAUTHENTICATED_NETWORK'
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }
 
 function stripTrailingSlashes(value: string): string {
@@ -279,15 +293,34 @@ export function loadConfig(env: Env): Config {
   const oauth = Object.freeze({
     // Kept as written: tokens' iss is compared exactly, and many issuers end in '/' (risk R6).
     issuer: r.httpUrl('AWARENESS_OAUTH_ISSUER', '', true),
-    audience: r.str('AWARENESS_OAUTH_AUDIENCE'),
+    // Default: the MCP endpoint's own URL, the resource indicator clients request tokens for (RFC 8707).
+    audience: r.str('AWARENESS_OAUTH_AUDIENCE', publicUrl === '' ? '' : `${publicUrl}${mountPath}/mcp`),
     jwksUri: r.httpUrl('AWARENESS_OAUTH_JWKS_URI'),
     userClaim: r.str('AWARENESS_OAUTH_USER_CLAIM', 'sub'),
     autoProvision: r.bool('AWARENESS_OAUTH_AUTO_PROVISION'),
   })
+  if (!authRequired && (jwtSecret !== '' || oauth.issuer !== '')) {
+    r.warnings.push(
+      `${jwtSecret !== '' ? 'AWARENESS_JWT_SECRET' : 'AWARENESS_OAUTH_ISSUER'} is set but AWARENESS_AUTH_REQUIRED is not true: tokens are ignored and every client acts as the default owner`,
+    )
+  }
+  // Tokens must have been issued for this server (MCP authorization: audience validation), and the
+  // metadata must not name whatever Host a caller sent (audit M4, L12): both come from the public URL.
+  if (oauth.issuer !== '' && isHttpUrl(oauth.issuer) && publicUrl === '') {
+    r.problems.push('AWARENESS_OAUTH_ISSUER needs AWARENESS_PUBLIC_URL (the URL clients reach this server at): it names the resource in the metadata and is the default token audience')
+  }
   if (authRequired && jwtSecret === '' && oauth.issuer === '') {
     r.problems.push(
       'AWARENESS_AUTH_REQUIRED is on: auth requires AWARENESS_JWT_SECRET or AWARENESS_OAUTH_ISSUER (or both), and neither is set',
     )
+  }
+
+  // Never open to the network by default (audit H4): without authentication only a loopback bind serves
+  // owner data, unless the operator says otherwise in so many words.
+  const allowOpenNetwork = r.bool(OPEN_NETWORK)
+  if (!authRequired && !isLoopbackHost(host)) {
+    if (allowOpenNetwork) r.warnings.push(`authentication is off on ${host}: anyone who can reach port ${port} reads and changes all data (${OPEN_NETWORK}=true)`)
+    else r.problems.push(`AWARENESS_HOST=${host} serves the network, and authentication is off: set AWARENESS_AUTH_REQUIRED=true with AWARENESS_JWT_SECRET (then mint tokens with \`awareness token\`), bind 127.0.0.1, or set ${OPEN_NETWORK}=true to serve without credentials`)
   }
 
   const providerText = r.str('AWARENESS_EMBEDDING_PROVIDER').toLowerCase()

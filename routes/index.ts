@@ -36,7 +36,7 @@ export async function registerRoutes(app: FastifyInstance, opts: RouteOptions): 
   await app.register(wellKnownRoutes, { config })
   await app.register(
     async (scope) => {
-      await scope.register(healthRoutes, { version: opts.version, startedAt: opts.startedAt, getStore })
+      await scope.register(healthRoutes, { admits: guard.admits, version: opts.version, startedAt: opts.startedAt, getStore })
       await scope.register(mcpRoutes, { config, layer: opts.layer, getServices, embed: opts.embed, embedder: opts.embedder, guard: guard.mcp })
     },
     { prefix: config.mountPath },

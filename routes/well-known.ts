@@ -18,18 +18,13 @@ export function wellKnownPaths(mount: string): string[] {
   return [...new Set([...servedMetadataPaths(mount), ...servedMetadataPaths('')])]
 }
 
-// A Host header is caller-controlled; anything beyond a host name and port is not echoed back.
-const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/
-
-/** AWARENESS_PUBLIC_URL, else https://<Host>, else https://localhost (parity: the fallback says https). */
-export function publicBase(config: Config, host: string | undefined): string {
-  if (config.publicUrl !== '') return config.publicUrl
-  return `https://${host !== undefined && HOST.test(host) ? host : 'localhost'}`
-}
-
-/** The absolute URL advertised in `WWW-Authenticate: Bearer resource_metadata="…"` — one that is served. */
-export function metadataUrl(config: Config, host: string | undefined): string {
-  return `${publicBase(config, host)}${servedMetadataPaths(config.mountPath)[0]}`
+/**
+ * The absolute URL advertised in `WWW-Authenticate: Bearer resource_metadata="…"` — one that is served. It is
+ * built from AWARENESS_PUBLIC_URL, which an issuer requires (core/config.ts): the caller's Host header never
+ * reaches the metadata, so a cache that does not key on Host cannot be poisoned with it (audit L12).
+ */
+export function metadataUrl(config: Config): string {
+  return `${config.publicUrl}${servedMetadataPaths(config.mountPath)[0]}`
 }
 
 export async function wellKnownRoutes(app: FastifyInstance, opts: { config: Config }): Promise<void> {
@@ -37,10 +32,10 @@ export async function wellKnownRoutes(app: FastifyInstance, opts: { config: Conf
   const served = new Set(config.oauth.issuer === '' ? [] : servedMetadataPaths(config.mountPath))
   const issuer = config.oauth.issuer.replace(/\/+$/, '')
   for (const path of wellKnownPaths(config.mountPath)) {
-    app.get(path, async (request, reply) => {
+    app.get(path, async (_request, reply) => {
       if (!served.has(path)) return reply.code(404).send({ error: 'Not Found' })
       return reply.send({
-        resource: `${publicBase(config, request.headers.host)}${config.mountPath}/mcp`,
+        resource: `${config.publicUrl}${config.mountPath}/mcp`,
         authorization_servers: [issuer],
         bearer_methods_supported: ['header'],
         // Not an RFC 9728 field; kept because the reference's clients read it.

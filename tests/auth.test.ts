@@ -12,7 +12,8 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
 import { OAuthValidator } from '../auth/oauth.js'
 import { insertUser } from '../store/queries/users.js'
-import { backends, captureLog, call, post, startServer, uniqueOwner } from './helpers.js'
+import { buildApp } from '../app/app.js'
+import { backends, captureLog, call, post, silentLogger, startServer, testConfig, uniqueOwner } from './helpers.js'
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop'
 const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' }
@@ -20,8 +21,9 @@ const now = () => Math.floor(Date.now() / 1000)
 const enc = (s: string) => new TextEncoder().encode(s)
 const AUTH_ON = { AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: SECRET }
 
+/** A self-signed token; it expires in an hour unless the claims say otherwise (`exp: undefined`: none). */
 function hs(claims: JWTPayload, opts: { alg?: string; secret?: string } = {}): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' }).sign(enc(opts.secret ?? SECRET))
+  return new SignJWT('exp' in claims ? claims : { ...claims, exp: now() + 3600 }).setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' }).sign(enc(opts.secret ?? SECRET))
 }
 
 
@@ -108,6 +110,8 @@ for (const backend of backends()) {
         ['RS256', `Bearer ${await new SignJWT({ sub: alice }).setProtectedHeader({ alg: 'RS256' }).sign(rsa.privateKey)}`, 'Invalid token'],
         ['no sub', `Bearer ${await hs({ exp: now() + 60 })}`, "JWT missing 'sub' claim"],
         ['empty sub', `Bearer ${await hs({ sub: '' })}`, "JWT missing 'sub' claim"],
+        // Before the fix: accepted, valid for ever (audit L7).
+        ['no exp', `Bearer ${await hs({ sub: alice, exp: undefined })}`, 'Invalid token'],
         ['aud present', `Bearer ${await hs({ sub: alice, aud: 'awareness' })}`, 'Invalid token'],
         ['reserved owner _system', `Bearer ${await hs({ sub: '_system' })}`, 'Invalid token'],
         ['12 KiB of garbage', `Bearer ${'a'.repeat(12 * 1024)}`, 'Invalid token'],
@@ -228,7 +232,12 @@ for (const backend of backends()) {
       const local = userId.replace('-', '.')
       await srv.store.system((tx) => insertUser(tx, { id: userId, email: `${local}+work@GoogleMail.com` }))
       const sub = uniqueOwner('sub')
-      const token = await idp.sign({ sub, email: `${local.replace('.', '')}@gmail.com` })
+      // Before the fix: a token with this email and no email_verified claim at all took the account (audit H2).
+      const unverified = await idp.sign({ sub: uniqueOwner('sub'), email: `${local.replace('.', '')}@gmail.com` })
+      t.equal(await status(unverified), 200)
+      const [untouched] = await srv.store.system((tx) => tx`SELECT oauth_subject FROM users WHERE id = ${userId}`)
+      t.equal(untouched.oauth_subject, null, 'an email the issuer does not say it verified claims nothing')
+      const token = await idp.sign({ sub, email: `${local.replace('.', '')}@gmail.com`, email_verified: true })
       const { v1 } = await clients(t, srv.url, token)
       const written = await call(v1, 'remember', { source: 's', tags: [], description: 'linked' })
       const [entry] = await srv.store.withOwner(userId, (tx) => tx`SELECT owner_id FROM entries WHERE id = ${written.body.id}`)
@@ -249,7 +258,7 @@ for (const backend of backends()) {
 
   t.test(`OAuth auto-provisioning and the user claim on ${backend}`, async (t) => {
     const idp = await mockIssuer(t)
-    const env = { AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: idp.base, AWARENESS_OAUTH_AUDIENCE: 'awareness', AWARENESS_OAUTH_AUTO_PROVISION: 'true', AWARENESS_OAUTH_USER_CLAIM: 'preferred_username' }
+    const env = { AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: idp.base, AWARENESS_OAUTH_AUDIENCE: 'awareness', AWARENESS_OAUTH_AUTO_PROVISION: 'true', AWARENESS_OAUTH_USER_CLAIM: 'preferred_username', AWARENESS_PUBLIC_URL: 'https://a.example' }
     const srv = await startServer(t, { backend, env })
     const name = uniqueOwner('nick')
     const login = async (claims: JWTPayload) => (await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: `s-${name}`, preferred_username: name, email: `${name}@x.example`, ...claims })}` })).status
@@ -267,23 +276,49 @@ for (const backend of backends()) {
 t.test('both modes: the self-signed message wins; well-known under a mount', async (t) => {
   const idp = await mockIssuer(t)
   const backend = backends()[0]
-  const env = { ...AUTH_ON, AWARENESS_OAUTH_ISSUER: idp.base, AWARENESS_MOUNT_PATH: '/s3cret' }
+  const env = { ...AUTH_ON, AWARENESS_OAUTH_ISSUER: idp.base, AWARENESS_MOUNT_PATH: '/s3cret', AWARENESS_PUBLIC_URL: 'https://m.example' }
   const srv = await startServer(t, { backend, env })
   const base = srv.url.replace(/\/s3cret\/mcp$/, '')
   const r = await post(srv.url, LIST, { authorization: `Bearer ${await hs({ sub: 'a', exp: now() - 10 })}` })
   t.same(r.json(), { error: 'Token expired' })
-  t.equal((await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner() }, { aud: null })}` })).status, 200, 'OAuth tokens pass too')
+  t.equal((await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner() }, { aud: 'https://m.example/s3cret/mcp' })}` })).status, 200, 'OAuth tokens for this resource pass too')
+  // Before the fix (no audience configured): tokens without aud, or for another API, were accepted.
+  t.equal((await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner() }, { aud: null })}` })).status, 401, 'a token without aud is refused')
+  t.equal((await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner() }, { aud: 'https://other-api.example' })}` })).status, 401, 'a token for another API is refused')
   t.equal((await fetch(`${base}/s3cret/health`)).status, 200, '<mount>/health is public under auth (R1)')
   t.equal((await fetch(`${base}/.well-known/oauth-protected-resource`)).status, 404, 'the bare root metadata would disclose the mount (R4)')
   for (const path of ['/.well-known/oauth-protected-resource/s3cret/mcp', '/s3cret/.well-known/oauth-protected-resource']) {
     const m = await fetch(base + path)
     t.equal(m.status, 200, path)
-    t.equal(((await m.json()) as { resource: string }).resource, `https://${new URL(base).host}/s3cret/mcp`, 'https://<Host> fallback')
+    t.equal(((await m.json()) as { resource: string }).resource, 'https://m.example/s3cret/mcp', 'the public URL, never the caller\'s Host (audit L12)')
   }
-  t.match((await post(srv.url, LIST)).headers.get('www-authenticate'), /resource_metadata="https:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/s3cret\/mcp"/)
+  t.equal((await post(srv.url, LIST)).headers.get('www-authenticate'), 'Bearer resource_metadata="https://m.example/.well-known/oauth-protected-resource/s3cret/mcp"')
+  const forged = await fetch(`${base}/s3cret/.well-known/oauth-protected-resource`, { headers: { host: 'evil.example' } })
+  t.equal(((await forged.json()) as { resource: string }).resource, 'https://m.example/s3cret/mcp', 'a forged Host is not reflected')
   const outside = await fetch(`${base}/elsewhere`)
   t.equal(outside.status, 401)
   t.equal(outside.headers.get('www-authenticate'), 'Bearer', 'a request outside the mount is not told where it is')
+})
+
+t.test('OAuth fails closed: no exp, an unreachable user table, a flood of forged tokens', async (t) => {
+  const idp = await mockIssuer(t)
+  const env = { AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: idp.base, AWARENESS_OAUTH_AUDIENCE: 'awareness', AWARENESS_PUBLIC_URL: 'https://a.example' }
+  const { logger, lines } = captureLog()
+  const srv = await startServer(t, { backend: backends()[0], env, logger })
+  // Before the fix: accepted (audit L7).
+  t.equal((await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner(), exp: undefined })}` })).status, 401, 'a token without exp is refused')
+  const before = lines.filter((l) => l.msg === 'OAuth token rejected').length
+  for (let i = 0; i < 40; i++) await post(srv.url, LIST, { authorization: `Bearer ${await idp.sign({ sub: 'x' }, { kid: `unknown-${i}` })}` })
+  // Before the fix: 40 forged tokens wrote 40 warn lines (audit L6).
+  t.ok(lines.filter((l) => l.msg === 'OAuth token rejected').length - before <= 1, 'rejections are logged at most once per 10 s')
+
+  // The users table cannot be asked: before the fix the request ran as the raw claim (audit L8).
+  const app = await buildApp({ config: testConfig(env), logger: silentLogger(), getServices: () => Promise.reject(new Error('database down')) })
+  t.teardown(() => app.close())
+  const down = await app.inject({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${await idp.sign({ sub: uniqueOwner() })}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, payload: LIST })
+  t.equal(down.statusCode, 503, 'answered 503, never as another owner')
+  t.equal(down.headers['retry-after'], '5')
+  t.same(down.json(), { error: 'Authentication is unavailable right now; retry shortly' })
 })
 
 t.test('auth off with an issuer: metadata is served, nothing is validated', async (t) => {

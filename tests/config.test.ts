@@ -80,6 +80,7 @@ t.test('explicit values are read', async (t) => {
     AWARENESS_DATA_DIR: 'memory://',
     AWARENESS_DEFAULT_OWNER: 'alice',
     AWARENESS_MAX_CONCURRENT_PER_OWNER: '3',
+    AWARENESS_AUTH_REQUIRED: 'true',
     AWARENESS_OAUTH_ISSUER: 'https://issuer.example.com/',
     AWARENESS_OAUTH_AUDIENCE: 'awareness',
     AWARENESS_OAUTH_JWKS_URI: 'https://issuer.example.com/keys/',
@@ -113,14 +114,17 @@ t.test('loadConfig reads its argument, never process.env', async (t) => {
   t.equal(loadConfig({}).port, 8420)
 })
 
-t.test('booleans: true or 1 in any case, anything else false', async (t) => {
+t.test('booleans: true/1 or false/0 in any case; any other spelling is a problem (audit M5)', async (t) => {
+  for (const spelling of ['yes', 'on', 'required', 'ture']) {
+    // Before the fix: each of these silently meant false, and the server started without authentication.
+    t.match(problemsOf({ AWARENESS_AUTH_REQUIRED: spelling, AWARENESS_JWT_SECRET: 'x'.repeat(43) }), [new RegExp(`^AWARENESS_AUTH_REQUIRED must be true or false \\(or 1 or 0\\), got "${spelling}"$`)])
+  }
   const cases: [string | undefined, boolean][] = [
     ['1', true],
     ['TRUE', true],
     ['true', true],
     [' True ', true],
-    ['yes', false],
-    ['on', false],
+    ['FALSE', false],
     ['0', false],
     ['false', false],
     ['', false],
@@ -263,14 +267,17 @@ t.test('database problems never echo the URL (it carries the password)', async (
 t.test('auth requirements are met by a secret, an issuer, or both', async (t) => {
   const secret = 'x'.repeat(43)
   t.equal(loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: secret }).jwtSecret, secret)
-  t.equal(
-    loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: 'https://id.example.com' }).oauth.issuer,
-    'https://id.example.com',
-  )
+  const issuerOnly = loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: 'https://id.example.com', AWARENESS_PUBLIC_URL: 'https://mem.example' })
+  t.equal(issuerOnly.oauth.issuer, 'https://id.example.com')
+  t.equal(issuerOnly.oauth.audience, 'https://mem.example/mcp', 'the default audience is this MCP endpoint (audit M4)')
+  t.equal(loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: 'https://id.example.com', AWARENESS_PUBLIC_URL: 'https://mem.example', AWARENESS_MOUNT_PATH: '/m' }).oauth.audience, 'https://mem.example/m/mcp')
+  // Before the fix: accepted, tokens for any audience passed and the metadata named the caller's Host.
+  t.match(problemsOf({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_OAUTH_ISSUER: 'https://id.example.com' }), [/^AWARENESS_OAUTH_ISSUER needs AWARENESS_PUBLIC_URL/])
   const both = loadConfig({
     AWARENESS_AUTH_REQUIRED: 'true',
     AWARENESS_JWT_SECRET: secret,
     AWARENESS_OAUTH_ISSUER: 'https://id.example.com',
+    AWARENESS_PUBLIC_URL: 'https://mem.example',
   })
   t.equal(both.authRequired, true)
   // With auth off, a missing secret is fine.
@@ -397,19 +404,31 @@ t.test('warnings', async (t) => {
   t.same(loadConfig({ AWARENESS_STATELESS_HTTP: 'true' }).warnings, [])
   t.same(loadConfig({ AWARENESS_STATELESS_HTTP: '1' }).warnings, [])
 
-  const short = loadConfig({ AWARENESS_JWT_SECRET: 'x'.repeat(31) })
+  const short = loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: 'x'.repeat(31) })
   t.equal(short.warnings.length, 1)
   t.match(short.warnings[0], /AWARENESS_JWT_SECRET is shorter than 32 bytes/)
   t.notMatch(short.warnings[0], 'x'.repeat(31), 'the secret is not echoed')
-  t.same(loadConfig({ AWARENESS_JWT_SECRET: 'x'.repeat(32) }).warnings, [])
-  t.same(loadConfig({ AWARENESS_JWT_SECRET: 'é'.repeat(16) }).warnings, [], 'length counts bytes')
+  t.same(loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: 'x'.repeat(32) }).warnings, [])
+  t.same(loadConfig({ AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: 'é'.repeat(16) }).warnings, [], 'length counts bytes')
+  // Before the fix: a secret with authentication off started silently, every token ignored (audit M5).
+  t.match(loadConfig({ AWARENESS_JWT_SECRET: 'x'.repeat(32) }).warnings, [/AWARENESS_JWT_SECRET is set but AWARENESS_AUTH_REQUIRED is not true/])
 
   const origin = loadConfig({ AWARENESS_ALLOWED_ORIGINS: 'https://ok.example.com,https://bad.example.com/' })
   t.equal(origin.warnings.length, 1)
   t.match(origin.warnings[0], /"https:\/\/bad\.example\.com\/" is not an origin/)
 
-  const many = loadConfig({ AWARENESS_SESSION_TTL: '5', AWARENESS_STATELESS_HTTP: 'no', AWARENESS_JWT_SECRET: 'short' })
+  const many = loadConfig({ AWARENESS_SESSION_TTL: '5', AWARENESS_STATELESS_HTTP: 'false', AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: 'short' })
   t.equal(many.warnings.length, 3, 'warnings accumulate')
+})
+
+t.test('never open to the network by default (audit H4)', async (t) => {
+  // Before the fix: the image's AWARENESS_HOST=0.0.0.0 with authentication off started, no warning.
+  t.match(problemsOf({ AWARENESS_HOST: '0.0.0.0' }), [/^AWARENESS_HOST=0\.0\.0\.0 serves the network, and authentication is off/])
+  t.match(problemsOf({ AWARENESS_HOST: '192.168.1.5' }), [/serves the network/])
+  for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.1.2.3']) t.equal(loadConfig({ AWARENESS_HOST: host }).host, host, `${host} is loopback`)
+  t.equal(loadConfig({ AWARENESS_HOST: '0.0.0.0', AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_JWT_SECRET: 'x'.repeat(32) }).authRequired, true)
+  const open = loadConfig({ AWARENESS_HOST: '0.0.0.0', AWARENESS_ALLOW_UNAUTHENTICATED_NETWORK: 'true' })
+  t.match(open.warnings, [/authentication is off on 0\.0\.0\.0: anyone who can reach port 8420/], 'the explicit opt-in still warns at every start')
 })
 
 t.test('the JWT secret is used byte for byte', async (t) => {

@@ -29,6 +29,8 @@ export interface RequestGuard {
   readonly root: GuardHook
   /** `onRequest` of the MCP scope, registered after the Origin check. */
   readonly mcp: GuardHook
+  /** True when this Authorization header would be let in (always, with authentication off). */
+  readonly admits: (authorization: string | undefined) => Promise<boolean>
 }
 
 export interface GuardOptions {
@@ -48,6 +50,7 @@ export function createRequestGuard(opts: GuardOptions): RequestGuard {
         request.ownerId = config.defaultOwner
         return undefined
       },
+      admits: async () => true,
     }
   }
 
@@ -63,13 +66,17 @@ export function createRequestGuard(opts: GuardOptions): RequestGuard {
     const path = request.url.split('?', 1)[0]
     const knowsMount = mount === '' || path === mount || path.startsWith(`${mount}/`)
     const params: string[] = []
-    if (config.oauth.issuer !== '' && knowsMount) params.push(`resource_metadata="${metadataUrl(config, request.headers.host)}"`)
+    if (config.oauth.issuer !== '' && knowsMount) params.push(`resource_metadata="${metadataUrl(config)}"`)
     if (tokenGiven) params.push('error="invalid_token"') // RFC 6750 §3.1; omitted when no credentials came
     return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
   }
 
   const guard: GuardHook = async (request, reply) => {
     const result = await authenticator.authenticate(request.headers.authorization)
+    if (!result.ok && result.unavailable === true) {
+      request.rejectReason = result.reason ?? 'unavailable'
+      return reply.code(503).header('retry-after', '5').type('application/json').send({ error: result.message })
+    }
     if (!result.ok) {
       request.rejectReason = result.reason ?? 'unauthorized'
       const tokenGiven = result.reason !== 'missing token'
@@ -86,5 +93,6 @@ export function createRequestGuard(opts: GuardOptions): RequestGuard {
       return guard(request, reply)
     },
     mcp: guard,
+    admits: async (authorization) => authorization !== undefined && (await authenticator.authenticate(authorization)).ok,
   }
 }

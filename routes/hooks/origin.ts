@@ -3,13 +3,7 @@
  * not reach a server on this machine. Requests without an Origin header (CLI tools, server-side clients)
  * pass; when the server listens on loopback, the Host header must name loopback too.
  */
-import type { Config } from '../../core/config.js'
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
+import { isLoopbackHost, type Config } from '../../core/config.js'
 
 function hostnameOf(hostHeader: string): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1)
