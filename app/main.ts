@@ -28,6 +28,9 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
+  // Whatever this process creates (the embedded database's files, its lock) is readable by its user only
+  // (audit M7); store/embedded.ts also repairs the modes of what an earlier version left.
+  process.umask(0o077)
   const configured = readConfig()
   const log = createLogger(configured.logLevel)
   for (const warning of configured.warnings) log.warn(warning)

@@ -107,3 +107,19 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const e = error as { code?: unknown; constraint_name?: unknown }
   return e.code === '23505' && (constraint === undefined || e.constraint_name === constraint)
 }
+
+/**
+ * What a log line may say about an unexpected failure (audit L3): the class, SQLSTATE, constraint and table,
+ * and the first 200 characters of the message. PostgreSQL's `detail`, `where` and query text echo stored
+ * values (a key, a search text), so they are left out.
+ */
+export function loggableFailure(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error).slice(0, 200) }
+  const e = error as Error & { code?: unknown; constraint_name?: unknown; table_name?: unknown }
+  const out: Record<string, unknown> = { type: e.name, message: e.message.slice(0, 200) }
+  if (typeof e.code === 'string') out.code = e.code
+  if (typeof e.constraint_name === 'string') out.constraint = e.constraint_name
+  if (typeof e.table_name === 'string') out.table = e.table_name
+  if (e.stack !== undefined) out.stack = e.stack.split('\n').slice(1, 6).join('\n')
+  return out
+}

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server, classifyInboundRequest, createMcpHandler, ResourceNotFoundError, type AuthInfo } from '@modelcontextprotocol/server'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import { Mutex } from 'async-mutex'
-import { databaseUnavailable } from '../core/errors.js'
+import { databaseUnavailable, loggableFailure } from '../core/errors.js'
 import { InvalidPromptArguments, type PromptSurface, type RequestContext, type ResourceSurface, type ToolContext } from './context.js'
 import { RESULT_OUTPUT_SCHEMA, callTool, errorResult, type AnyTool } from './tools/define.js'
 
@@ -23,6 +23,7 @@ export interface McpSurfaceOptions {
 
 const WEBSITE = 'https://mcpawareness.com'
 const INVALID_PARAMS = -32602
+const INTERNAL_ERROR = -32603
 
 function icons(publicUrl: string) {
   if (publicUrl === '') return undefined // relative icon URLs help no client (risk R26)
@@ -61,10 +62,23 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
 
   function buildServer(ctx: RequestContext): Server {
     const server = new Server(info, { capabilities, instructions: opts.instructions })
+    /**
+     * Resources and prompts answer protocol errors; a failure of ours becomes a generic -32603 and one log
+     * line without values, as tools do (audit L2, L3): the driver's text never reaches the client.
+     */
+    async function guarded<A extends unknown[], R>(handler: (...args: A) => Promise<R>, args: A): Promise<R> {
+      try {
+        return await handler(...args)
+      } catch (error) {
+        if (error instanceof ResourceNotFoundError || typeof (error as { code?: unknown }).code === 'number') throw error
+        ctx.log.error({ failure: loggableFailure(error) }, 'MCP request failed unexpectedly')
+        throw Object.assign(new Error('Internal error; it has been logged'), { code: INTERNAL_ERROR })
+      }
+    }
     // The messages of one request (a JSON-RPC batch of up to 100) run one at a time, so a request holds at
     // most one database connection and the per-owner cap bounds work, not just requests (audit M6).
     const oneAtATime = new Mutex()
-    const serial = <A extends unknown[], R>(handler: (...args: A) => Promise<R>) => (...args: A) => oneAtATime.runExclusive(() => handler(...args))
+    const serial = <A extends unknown[], R>(handler: (...args: A) => Promise<R>) => (...args: A) => oneAtATime.runExclusive(() => guarded(handler, args))
     const toolContext = async (progress: ToolContext['progress']): Promise<ToolContext> => ({ ...(await ctx.toolContext()), progress })
     server.setRequestHandler('tools/list', () => ({ tools: toolList }))
     server.setRequestHandler('tools/call', serial(async (request, sdk) => {

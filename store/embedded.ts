@@ -2,7 +2,7 @@
  * Starts and stops the embedded database (PGlite in its own worker thread) and guards its data directory
  * with a lock file, so two processes never open one directory (data-and-engine.md §9.4).
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -25,9 +25,25 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The data directory holds every owner's data: it is made (or made again) 0700, its files 0600 and its
+ * directories 0700, at every start (audit M7: PGlite creates files 0666 and directories 0755). The
+ * directory's own mode already shuts other local users out; the inner modes keep a copied or moved
+ * directory private too.
+ */
+export function makePrivate(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const walk = (path: string, isDir: boolean): void => {
+    const want = isDir ? 0o700 : 0o600
+    if ((statSync(path).mode & 0o777) !== want) chmodSync(path, want)
+    if (isDir) for (const entry of readdirSync(path, { withFileTypes: true })) if (entry.isDirectory() || entry.isFile()) walk(join(path, entry.name), entry.isDirectory())
+  }
+  walk(dataDir, true)
+}
+
 /** Takes `<dataDir>/awareness.lock`; a lock left by a dead process is taken over. Returns the release. */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true })
+  makePrivate(dataDir)
   const lockPath = join(dataDir, 'awareness.lock')
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -54,6 +70,8 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> 
   const socketPath = join(socketDir, '.s.PGSQL.5432')
   const cleanup = () => {
     rmSync(socketDir, { recursive: true, force: true })
+    // Files PGlite made while running (0666 unless the process umask says otherwise, as app/main.ts does).
+    if (!inMemory) makePrivate(dataDir)
     release()
   }
   const data: EmbeddedWorkerData = { dataDir: inMemory ? dataDir : resolve(dataDir, 'pglite'), socketPath }

@@ -3,7 +3,7 @@
  * owner isolation enforced by RLS below the application, and the embedded data-directory lock.
  */
 import t, { type Test } from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../app/app.js'
@@ -144,4 +144,28 @@ t.test('the embedded data directory admits one process', async (t) => {
   const again = lockDataDir(dir)
   t.pass('a lock left by a dead process is taken over')
   again()
+})
+
+t.test('the embedded data directory is private (audit M7)', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'awareness-private-'))
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }))
+  const dir = join(parent, 'data')
+  const { Store } = await import('../store/index.js')
+  const store = await Store.open({ databaseUrl: '', dataDir: dir, dimensions: 8 })
+  await store.close()
+  // Before the fix: ./data was 0755, and PGlite's 900 files 0666: any local user could read every owner's notes.
+  mkdirSync(join(dir, 'loose'), { mode: 0o755 })
+  writeFileSync(join(dir, 'loose', 'file'), 'x', { mode: 0o666 })
+  chmodSync(join(dir, 'loose', 'file'), 0o666)
+  chmodSync(dir, 0o755)
+  const again = await Store.open({ databaseUrl: '', dataDir: dir, dimensions: 8 })
+  await again.close()
+  const modes = new Map<string, number>()
+  const walk = (path: string): void => {
+    modes.set(path, statSync(path).mode & 0o777)
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name))
+  }
+  walk(dir)
+  const open = [...modes].filter(([path, mode]) => mode !== (statSync(path).isDirectory() ? 0o700 : 0o600))
+  t.same(open, [], `every one of ${modes.size} paths is 0700 (directories) or 0600 (files), opened twice`)
 })
