@@ -13,9 +13,11 @@
  *   `more_sources`, with "and N more" in the summary.
  * Every surfaced item says why it is there (`reason`), and the evaluation names what was hidden and by what.
  */
-import { isSuppressed, levelOf, matchingPattern, rank, text, type BriefingEntry } from './rules.js'
+import { levelOf, matchingPattern, rank, text, type BriefingEntry } from './rules.js'
+import { SuppressionIndex } from './suppression-index.js'
 
-export { isSuppressed, matchingPattern, type BriefingEntry } from './rules.js'
+export { matchingPattern, type BriefingEntry } from './rules.js'
+export { isSuppressed } from './suppression-index.js'
 
 export interface CollatorInput {
   now: Date
@@ -180,7 +182,8 @@ export function collateBriefing(input: CollatorInput): Briefing {
     if (seen === undefined || s.created.getTime() > seen.created.getTime()) statuses.set(s.source, s)
   }
   const alerts = groupBySource(input.alerts)
-  const suppressions = groupBySource(input.suppressions)
+  // One index for the whole briefing: it keys each suppression by its source ('' for all).
+  const suppressions = new SuppressionIndex(input.suppressions, now)
   const patterns = groupBySource(input.patterns)
   const names = [...new Set([...statuses.keys(), ...alerts.keys()])].sort(byName)
 
@@ -218,12 +221,11 @@ export function collateBriefing(input: CollatorInput): Briefing {
     }
 
     const sourceAlerts = alerts.get(name) ?? []
-    const sourceSuppressions = scopedTo(name, suppressions)
     const sourcePatterns = scopedTo(name, patterns)
     alertsChecked += sourceAlerts.length
     const remaining: BriefingEntry[] = []
     for (const alert of sourceAlerts) {
-      const verdict = isSuppressed(alert, sourceSuppressions, now)
+      const verdict = suppressions.find(alert)
       if (verdict.suppressed) {
         suppressedCount += 1
         hidden.push(hiddenItem(alert, name, 'suppression', verdict.by ?? ''))

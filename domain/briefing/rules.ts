@@ -19,37 +19,6 @@ export const text = (v: unknown): string => (typeof v === 'string' ? v : '')
 export const levelOf = (data: Record<string, unknown>): string => (typeof data.level === 'string' ? data.level : 'warning')
 export const rank = (level: string): number => LEVEL_RANK.get(level) ?? -1
 
-function tagMatch(suppressionTags: readonly string[], alert: BriefingEntry): boolean {
-  // Null-safe on purpose: an alert stored with `"metric": null` crashed the reference (§12.23).
-  const fields = [alert.data.alert_id, alert.data.message, alert.data.metric].map((v) => text(v).toLowerCase())
-  return suppressionTags.some((tag) => {
-    if (typeof tag !== 'string') return false
-    if (alert.tags.includes(tag)) return true
-    const needle = tag.toLowerCase()
-    return fields.some((f) => f !== '' && f.includes(needle))
-  })
-}
-
-/**
- * Whether any active suppression in `suppressions` hides the alert (§8.3 with decision 8). A matching
- * suppression whose escalation override is on lets an alert ranked above its level through — that
- * suppression only; another matching one may still hide it. `by` is the first that does, in list order.
- */
-export function isSuppressed(alert: BriefingEntry, suppressions: BriefingEntry[], now: Date): { suppressed: boolean; by?: string } {
-  const alertRank = rank(levelOf(alert.data))
-  for (const s of suppressions) {
-    if (s.expires !== null && s.expires.getTime() <= now.getTime()) continue
-    if (s.source !== '' && s.source !== alert.source) continue
-    // An alert without a metric never matches a metric-scoped suppression.
-    if (s.data.metric && s.data.metric !== alert.data.metric) continue
-    if (s.tags.length > 0 && !tagMatch(s.tags, alert)) continue
-    const override = s.data.escalation_override === undefined ? true : Boolean(s.data.escalation_override)
-    const escalated = override && alertRank > rank(text(s.data.suppress_level) || 'warning')
-    if (!escalated) return { suppressed: true, by: s.id }
-  }
-  return { suppressed: false }
-}
-
 /** Lower-cased, split on whitespace, em dashes and hyphens, stop words dropped (§8.4). */
 function significantWords(s: string): string[] {
   return s
