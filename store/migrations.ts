@@ -234,4 +234,29 @@ const ownerLanguages: Migration = {
   },
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity, readCounters, ownerLanguages]
+const ownerPinnedSearch: Migration = {
+  version: '0007_owner_pinned_search',
+  up: async (tx) => {
+    await run(tx, [
+      // The full-text statement's view of entries (audit L1): pinned to the transaction's owner by its own
+      // definition, and owned by the migrating role, which bypasses row-level security — so the GIN index
+      // stays usable (under the policy `@@`, not LEAKPROOF, forces a scan of every row of the owner) while
+      // no statement has to leave the awareness_rls role for it. Not a security-barrier view: callers never
+      // supply SQL or functions, and the barrier would stop the index quals being pushed down.
+      `CREATE VIEW entries_fts AS SELECT * FROM entries WHERE owner_id = current_setting('app.current_user', true)`,
+      `REVOKE ALL ON entries_fts FROM PUBLIC`,
+      // users holds e-mail addresses and password hashes: under awareness_rls an owner reads only its own
+      // row (timezone, preferences) (audit L10). Not forced, so the connection's own role (system work:
+      // authentication, the CLI) is unaffected.
+      `ALTER TABLE users ENABLE ROW LEVEL SECURITY`,
+      `CREATE POLICY self_select ON users FOR SELECT USING (id = ${OWNER})`,
+    ])
+    await tx.unsafe(`DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'awareness_rls') THEN
+          GRANT SELECT ON entries_fts TO awareness_rls;
+        END IF;
+      END $$`)
+  },
+}
+
+export const MIGRATIONS: readonly Migration[] = [core, embeddings, usersAndSystem, rowLevelSecurity, readCounters, ownerLanguages, ownerPinnedSearch]

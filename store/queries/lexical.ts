@@ -21,11 +21,11 @@
  * stopping at DF_CAP). With the words computed inside one statement the planner could not, and on
  * PostgreSQL walked every row of a 10,000-entry owner per word (96 ms a question, against 14 ms now).
  *
- * Runs inside a search transaction (SEARCH_TRANSACTION, custom plans). `rlsRole`: the second statement runs
- * as the connection's own role, comparing the owner with the transaction's owner setting itself — the
- * predicate the row-level policy adds. Under the policy `@@` (not LEAKPROOF)
- * cannot use the GIN index, and every search would scan all of the owner's rows (measured on 10,000
- * entries: ~10 ms on PostgreSQL 15, ~15 ms on PGlite, against ~1–3 ms with the index).
+ * Runs inside a search transaction (SEARCH_TRANSACTION, custom plans). `rlsRole`: the second statement reads
+ * the view entries_fts (migration 0007), pinned to the transaction's owner by its definition, instead of
+ * entries under its row-level policy: under the policy `@@` (not LEAKPROOF) cannot use the GIN index, and
+ * every search would scan all of the owner's rows (measured on 10,000 entries: ~10 ms on PostgreSQL 15,
+ * ~15 ms on PGlite, against ~1–3 ms with the index). The statement stays under the awareness_rls role.
  */
 import type { Fragment, Tx } from '../sql.js'
 import { searchConditions, toBranchRow, type BranchRow, type SearchFilter } from './search.js'
@@ -82,13 +82,13 @@ async function wordsOf(tx: Tx, owner: string, text: string, language: string | u
  * and picks per word: the GIN index for a rare one, the recency index (stopping at DF_CAP) for a common
  * one. Then the weights, the candidates (each seed word's first `perTermCap` matches) and their scores.
  */
-function rankedMatches(tx: Tx, owner: string, f: SearchFilter, words: readonly Word[], q: LexicalQuery) {
+function rankedMatches(tx: Tx, owner: string, f: SearchFilter, words: readonly Word[], q: LexicalQuery, table: Fragment) {
   const perWord = words.map((word, t) => {
     const forms = word.forms.map((form) => (form.scope === null ? tx`e.tsv @@ ${form.query}::tsquery` : tx`(e.language = ${form.scope}::regconfig AND e.tsv @@ ${form.query}::tsquery)`))
     const matches = forms.reduce((all, one) => tx`${all} OR ${one}`)
     return tx`
       SELECT ${t}::int AS t, x.id, x.recency, row_number() OVER (ORDER BY x.recency DESC, x.id) AS n FROM (
-        SELECT e.id, coalesce(e.updated, e.created) AS recency FROM entries e
+        SELECT e.id, coalesce(e.updated, e.created) AS recency FROM ${table} e
         WHERE (${matches}) AND ${searchConditions(tx, owner, f)}
           AND e.owner_id = current_setting('app.current_user', true)
         ORDER BY coalesce(e.updated, e.created) DESC, e.id
@@ -112,14 +112,9 @@ function rankedMatches(tx: Tx, owner: string, f: SearchFilter, words: readonly W
 }
 
 export async function lexicalBranch(tx: Tx, owner: string, f: SearchFilter, q: LexicalQuery, rlsRole = false): Promise<BranchRow[]> {
-  // Step 2 runs as the connection's own role, the switches sent back to back with it, so no other statement
-  // of the transaction (the vector branch's) runs between them.
-  const asOwnRole = async <T>(statement: PromiseLike<T>): Promise<T> => {
-    if (!rlsRole) return statement
-    return (await Promise.all([tx`SELECT set_config('role', 'none', true)`, statement, tx`SELECT set_config('role', 'awareness_rls', true)`]))[1] as T
-  }
-  // Step 1 uses no full-text operator, so row-level security costs it nothing: it runs as it is.
+  // Step 1 uses no full-text operator, so row-level security costs it nothing: it reads entries as it is.
   const words = await wordsOf(tx, owner, q.text, q.language)
   if (words.length === 0) return []
-  return (await asOwnRole(rankedMatches(tx, owner, f, words, q))).map(toBranchRow)
+  const table = rlsRole ? tx`entries_fts` : tx`entries`
+  return (await rankedMatches(tx, owner, f, words, q, table)).map(toBranchRow)
 }
