@@ -11,6 +11,7 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   search: { file: './search.ts', fn: 'benchSearch' },
   auth: { file: './auth.ts', fn: 'benchAuth' },
   retrieval: { file: './retrieval.ts', fn: 'benchRetrieval' },
+  abuse: { file: './abuse.ts', fn: 'benchAbuse' },
 }
 
 const wanted = process.argv.slice(2)
