@@ -21,10 +21,9 @@ for (const backend of backends()) {
       // Before the fix: this 1.1 MB query was searched (432 ms of the server, one word at a time on the
       // one embedded connection); /health sent meanwhile waited 347 ms.
       const run = await probeDuring(() => tool('search', { query }), { attacked, other })
-      t.equal(run.result.error?.code, 'invalid_parameter')
+      t.equal(run.result.error?.code, 'invalid_parameter', `refused (in ${run.attackMs.toFixed(0)} ms, mostly receiving and parsing the body)`)
       t.equal(run.result.error?.param, 'query')
       t.equal(run.result.error?.retryable, false)
-      t.ok(run.attackMs < BYSTANDER_MS, `refused in ${run.attackMs.toFixed(0)} ms`)
       t.ok(run.healthMs < BYSTANDER_MS, `/health answered in ${run.healthMs.toFixed(0)} ms`)
       t.equal((await tool('get_knowledge', { hint: 'x'.repeat(2_001) })).error?.param, 'hint', 'the hint is search text too')
       const longest = await tool('search', { query: 'x'.repeat(2_000) })
