@@ -51,7 +51,13 @@ export const MAX_TAGS = 100
 const TOO_LONG = `is too long: at most ${MAX_TEXT_BYTES / 1024 / 1024} MiB (UTF-8)`
 const withinText = (s: string) => s.length <= MAX_TEXT_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES
 const text = () => z.string().refine((s) => !s.includes('\u0000'), NUL_MESSAGE).refine(withinText, TOO_LONG)
-const withinTextJson = (v: unknown) => typeof v === 'string' || v === undefined || Buffer.byteLength(JSON.stringify(v), 'utf8') <= MAX_TEXT_BYTES
+/** A JSON object or array as content: NUL-free and within MAX_TEXT_BYTES, from one serialisation (strings are text()'s). */
+function jsonContentIssue(v: unknown): string | undefined {
+  if (v === undefined || typeof v === 'string') return undefined
+  const json = JSON.stringify(v)
+  if (json.includes('\\u0000')) return NUL_MESSAGE
+  return Buffer.byteLength(json, 'utf8') > MAX_TEXT_BYTES ? TOO_LONG : undefined
+}
 const noNulJson = (v: unknown) => v === undefined || !JSON.stringify(v).includes('\\u0000')
 
 export const param = {
@@ -71,7 +77,10 @@ export const param = {
     build(z.record(z.string(), z.unknown()).refine(noNulJson, NUL_MESSAGE), { type: 'object' }, description, required, (v) => parseJsonText(v, 'object')),
   /** Note content: a string, or a JSON object/array (stored as its JSON text by the tools). */
   content: (description: string, required = false) =>
-    build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).refine(noNulJson, NUL_MESSAGE).refine(withinTextJson, TOO_LONG), { type: ['string', 'object', 'array'] }, description, required),
+    build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).superRefine((v, ctx) => {
+      const issue = jsonContentIssue(v)
+      if (issue !== undefined) ctx.addIssue({ code: 'custom', message: issue })
+    }), { type: ['string', 'object', 'array'] }, description, required),
   /** Any JSON value, including null (record content): null is a value here, not "omitted" — but it must be present. */
   anyValue: (description: string): Param<unknown> => ({
     zod: z.unknown().refine((v) => v !== undefined, 'required').refine(noNulJson, NUL_MESSAGE),

@@ -74,6 +74,9 @@ for (const backend of backends()) {
       const key = await tool('remember', { source: 's', tags: [], description: 'd', logical_key: 'k'.repeat(4_000) })
       t.equal(key.error?.param, 'logical_key')
       t.equal((await tool('remember', { source: 's', tags: Array.from({ length: 101 }, (_, i) => `t${i}`), description: 'd' })).error?.param, 'tags', 'at most 100 tags')
+      const bigJson = await tool('remember', { source: 's', tags: [], description: 'd', content: { text: 'j'.repeat(MIB) } })
+      t.equal(bigJson.error?.param, 'content', 'JSON content counts its serialised size')
+      t.equal((await tool('remember', { source: 's', tags: [], description: 'd', content: { text: 'a\u0000b' } })).error?.param, 'content', 'and may not hold NUL')
     })
   })
 }
