@@ -1,12 +1,13 @@
 /**
  * Starts and stops the embedded database (PGlite in its own worker thread) and guards its data directory
- * with a lock file, so two processes never open one directory (data-and-engine.md §9.4).
+ * with a kernel-held lock (store/data-dir-lock.ts), so two processes never open one directory (§9.4).
  */
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { spawnableUrl, workerUrl } from '../core/worker-url.js'
+import { lockDataDir } from './data-dir-lock.js'
 import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from './embedded-worker.js'
 
 const START_TIMEOUT_MS = 60_000
@@ -14,15 +15,6 @@ const START_TIMEOUT_MS = 60_000
 export interface EmbeddedDatabase {
   readonly socketPath: string
   close(): Promise<void>
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**
@@ -41,30 +33,9 @@ export function makePrivate(dataDir: string): void {
   walk(dataDir, true)
 }
 
-/** Takes `<dataDir>/awareness.lock`; a lock left by a dead process is taken over. Returns the release. */
-export function lockDataDir(dataDir: string): () => void {
-  makePrivate(dataDir)
-  const lockPath = join(dataDir, 'awareness.lock')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx')
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => rmSync(lockPath, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const holder = Number(readFileSync(lockPath, 'utf8').trim())
-      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
-        throw new Error(`The data directory ${resolve(dataDir)} is in use by process ${holder}; only one process may open it.`)
-      }
-      rmSync(lockPath, { force: true })
-    }
-  }
-  throw new Error(`Could not lock the data directory ${resolve(dataDir)}`)
-}
-
 export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> {
   const inMemory = dataDir === 'memory://'
+  if (!inMemory) makePrivate(dataDir)
   const release = inMemory ? () => undefined : lockDataDir(dataDir)
   const socketDir = mkdtempSync(join(tmpdir(), 'awareness-pg-'))
   const socketPath = join(socketDir, '.s.PGSQL.5432')

@@ -4,39 +4,10 @@
  * same embedded data directory is refused.
  */
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const MAIN = fileURLToPath(new URL('../app/main.ts', import.meta.url))
-
-interface Running {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-}
-
-function start(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { PATH: process.env.PATH ?? '', AWARENESS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (d) => (out += String(d)))
-  child.stderr!.on('data', (d) => (out += String(d)))
-  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)))
-  return { child, output: () => out, exited }
-}
-
-async function listeningUrl(r: Running, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(r.output())
-    if (m) return m[1]
-    if (r.child.exitCode !== null) throw new Error(`server exited early: ${r.output()}`)
-    await new Promise((ok) => setTimeout(ok, 100))
-  }
-  throw new Error(`server did not start: ${r.output()}`)
-}
+import { listeningUrl, startProcess as start } from './fixtures/server-process.js'
 
 t.test('an invalid configuration exits 1 and lists every problem at once', async (t) => {
   const r = start({ AWARENESS_PORT: 'eighty', AWARENESS_AUTH_REQUIRED: 'true', AWARENESS_TRANSPORT: 'stdio' })

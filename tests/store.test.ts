@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import { buildApp } from '../app/app.js'
 import { closeStore, getStore, storesOpened, type StoreOptions } from '../store/index.js'
 import { migrate } from '../store/migrate.js'
-import { lockDataDir } from '../store/embedded.js'
 import { backends, createDatabase, openStore, silentLogger, testConfig, uniqueOwner } from './helpers.js'
 
 async function storeOptions(t: Test, backend: string): Promise<StoreOptions> {
@@ -133,18 +132,6 @@ for (const backend of backends()) {
     })
   })
 }
-
-t.test('the embedded data directory admits one process', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'awareness-lock-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const release = lockDataDir(dir)
-  t.throws(() => lockDataDir(dir), /in use by process/)
-  release()
-  writeFileSync(join(dir, 'awareness.lock'), '999999999')
-  const again = lockDataDir(dir)
-  t.pass('a lock left by a dead process is taken over')
-  again()
-})
 
 t.test('the embedded data directory is private (audit M7)', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'awareness-private-'))
