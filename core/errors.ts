@@ -67,15 +67,40 @@ export function notFound(param: string, value: unknown, message: string): ToolEr
 /** PostgreSQL SQLSTATE classes that mean "the database is not there right now", not a bug. */
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P']
 
-/** True for an error whose SQLSTATE says the database is unavailable (connection, resources, shutdown): worth a retry. */
-export function isTransientSqlState(error: unknown): boolean {
-  const sqlstate = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
-  return typeof sqlstate === 'string' && UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))
+/**
+ * The driver's and the socket's codes for a connection that could not be made or was cut: postgres.js
+ * names its own (a connection closed or destroyed mid-query, a connect timeout), the rest are Node's
+ * (ENOENT: the embedded database's socket is gone with its thread).
+ */
+const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+])
+
+/** True for an error that says the database is unavailable right now (connection, resources, shutdown): worth a retry. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  if (typeof code !== 'string') return false
+  return CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => code.startsWith(p))
 }
 
-/** The database cannot be reached (or is restarting): retryable, with no driver detail. */
+/**
+ * The database cannot be reached, or is restarting: `unavailable`, retryable, with no driver detail. A write
+ * answered so may or may not have been committed (the connection can break after COMMIT was sent); it was
+ * never answered "ok" without being committed.
+ */
 export function databaseUnavailable(): ToolError {
-  return new ToolError('internal_error', 'The database is unavailable right now; retry shortly.')
+  return new ToolError('unavailable', 'The database is unavailable right now; retry shortly.')
 }
 
 /**
@@ -91,10 +116,9 @@ export function internalError(cause: unknown): ToolError {
   if (typeof sqlstate === 'string' && INPUT_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))) {
     return new ToolError('invalid_parameter', 'The database cannot store or search this input (a value is too large or malformed); change the arguments.')
   }
-  const transient = isTransientSqlState(cause)
+  if (isDatabaseUnavailable(cause)) return databaseUnavailable()
   // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
   const conflict = sqlstate === '40P01' || sqlstate === '40001'
-  if (transient && !conflict) return databaseUnavailable()
   const message = conflict
     ? 'The change conflicted with a concurrent change and was not applied; retry it.'
     : 'An internal error occurred; it has been logged. Retry, or report it if it persists.'

@@ -19,7 +19,7 @@
  * periodic sweep, which runs the backfill (missing and stale embeddings) for every owner with recent
  * writes — also covering entries whose tools never schedule (set_preference, update_intention).
  */
-import { isTransientSqlState } from '../core/errors.js'
+import { isDatabaseUnavailable } from '../core/errors.js'
 import { readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError } from '../workers/embedder.js'
 import { backfill, compose, storeVectors } from './backfill.js'
@@ -75,7 +75,7 @@ export function isTransient(err: unknown): boolean {
   }
   if (code === 'EMBEDDING_HTTP') return true // crossed a thread boundary without its status
   // Worker failures, and a database that is unavailable right now.
-  return code === 'EMBEDDING_UNREACHABLE' || code === 'EMBEDDING_TIMEOUT' || code === 'WORKER_TIMEOUT' || code === 'WORKER_CRASHED' || isTransientSqlState(err)
+  return code === 'EMBEDDING_UNREACHABLE' || code === 'EMBEDDING_TIMEOUT' || code === 'WORKER_TIMEOUT' || code === 'WORKER_CRASHED' || isDatabaseUnavailable(err)
 }
 
 export class EmbeddingQueue implements EmbedScheduler {

@@ -180,9 +180,9 @@ t.test('health answers 503 when the database is unreachable', async (t) => {
     payload: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_stats', arguments: {} } },
   })
   const result = call.json().result
-  t.equal(result.isError, true, 'a tool call without a database is a structured internal_error')
+  t.equal(result.isError, true, 'a tool call without a database is a structured, retryable error')
   const envelope = JSON.parse(result.content[0].text)
-  t.equal(envelope.error.code, 'internal_error')
+  t.equal(envelope.error.code, 'unavailable', 'the catalogue\'s retryable "not there right now" code, not internal_error')
   t.equal(envelope.error.retryable, true)
   t.notMatch(envelope.error.message, /refused/, 'no driver detail leaks (D2)')
 })
