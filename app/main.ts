@@ -37,10 +37,20 @@ async function main(): Promise<void> {
   // Built now rather than on the first write, which would otherwise pay ~136 ms of CPU for it.
   if (!warmLanguageDetector()) log.warn('language detection is unavailable (tinyld did not load): writes without a language use "simple"')
 
+  // The embedded database's thread ending on its own leaves a process whose every query fails: it stops
+  // (exit 1) so its supervisor — Docker's restart policy, systemd, a process manager — starts a fresh one,
+  // whose start recovers the database from its WAL. In-flight calls answer `unavailable` meanwhile.
+  let shutdown: ((reason: string, code: number) => void) | undefined
+  const onEmbeddedLost = (reason: Error): void => {
+    log.fatal({ err: reason }, 'the embedded database stopped; exiting for a restart')
+    if (shutdown) shutdown('embedded database lost', 1)
+    else process.exit(1)
+  }
+
   let store
   try {
     // Warm-up: an unreachable database stops startup so an orchestrator restarts the container.
-    store = await getStore(storeOptions(configured, (m) => log.warn(m)))
+    store = await getStore(storeOptions(configured, (m) => log.warn(m), { onEmbeddedLost }))
   } catch (err) {
     log.fatal({ err }, 'could not open the database')
     process.exit(1)
@@ -62,13 +72,13 @@ async function main(): Promise<void> {
   )
 
   let stopping = false
-  const stop = (signal: string) => {
+  const stop = (signal: string, code = 0) => {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutdown requested')
     const force = setTimeout(() => {
       log.warn('in-flight requests did not finish within the grace period; exiting')
-      process.exit(0)
+      process.exit(1) // not a clean stop: a supervisor should know
     }, GRACE_MS + 5_000)
     force.unref()
     void (async () => {
@@ -79,9 +89,10 @@ async function main(): Promise<void> {
       await services.reads.flush() // pending reads are written while the store is still open
       await closeStore().catch((err: unknown) => log.error({ err }, 'closing the database failed'))
       log.info('stopped')
-      process.exit(0)
+      process.exit(code)
     })()
   }
+  shutdown = stop
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 }

@@ -12,6 +12,8 @@ export interface Config {
   readonly allowedOrigins: readonly string[]
   readonly databaseUrl: string
   readonly dataDir: string
+  /** The embedded database flushes each commit to stable storage (store/durable-nodefs.ts). */
+  readonly embeddedFsync: boolean
   readonly defaultOwner: string
   readonly authRequired: boolean
   readonly jwtSecret: string
@@ -114,14 +116,15 @@ class Reader {
   }
 
   /**
-   * Only the documented spellings (true/1, false/0; unset or blank is false). Anything else is a problem,
-   * not a silent false: AWARENESS_AUTH_REQUIRED=yes must never start an open server (audit M5).
+   * Only the documented spellings (true/1, false/0; unset or blank is `fallback`, false unless said). Anything
+   * else is a problem, not a silent false: AWARENESS_AUTH_REQUIRED=yes must never start an open server (M5).
    */
-  bool(name: string): boolean {
+  bool(name: string, fallback = false): boolean {
     const value = this.str(name).toLowerCase()
     if (value === 'true' || value === '1') return true
-    if (value !== '' && value !== 'false' && value !== '0') this.problems.push(`${name} must be true or false (or 1 or 0), got ${JSON.stringify(this.str(name))}`)
-    return false
+    if (value === 'false' || value === '0') return false
+    if (value !== '') this.problems.push(`${name} must be true or false (or 1 or 0), got ${JSON.stringify(this.str(name))}`)
+    return fallback
   }
 
   int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -269,6 +272,7 @@ export function loadConfig(env: Env): Config {
 
   const databaseUrl = resolveDatabaseUrl(r)
   const dataDir = r.str('AWARENESS_DATA_DIR', './data')
+  const embeddedFsync = r.bool('AWARENESS_EMBEDDED_FSYNC', true)
   const defaultOwner = resolveDefaultOwner(r)
 
   const authRequired = r.bool('AWARENESS_AUTH_REQUIRED')
@@ -387,6 +391,7 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: Object.freeze(allowedOrigins),
     databaseUrl,
     dataDir,
+    embeddedFsync,
     defaultOwner,
     authRequired,
     jwtSecret,

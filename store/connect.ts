@@ -4,13 +4,15 @@
  * command-line tools both connect through here.
  */
 import postgres, { type Sql } from 'postgres'
-import { startEmbedded, type EmbeddedDatabase } from './embedded.js'
+import { startEmbedded, type EmbeddedDatabase, type EmbeddedOptions } from './embedded.js'
 
 export interface ConnectionTarget {
   /** '' selects the embedded database in `dataDir`. */
   readonly databaseUrl: string
   /** A directory, or 'memory://'. Used only when `databaseUrl` is ''. */
   readonly dataDir: string
+  /** How the embedded database runs (fsync, what happens when its thread dies). */
+  readonly embedded?: EmbeddedOptions
 }
 
 export interface Connection {
@@ -23,7 +25,7 @@ export interface Connection {
 
 export async function connect(target: ConnectionTarget, opts: { applicationName: string; maxConnections: number; idleTimeoutSec?: number }): Promise<Connection> {
   const common = { onnotice: () => undefined, connection: { application_name: opts.applicationName } }
-  const embedded = target.databaseUrl === '' ? await startEmbedded(target.dataDir) : undefined
+  const embedded = target.databaseUrl === '' ? await startEmbedded(target.dataDir, target.embedded) : undefined
   // PGlite is one session: one connection, never closed for idleness (reopening costs a handshake).
   const sql = embedded
     ? postgres({ ...common, path: embedded.socketPath, max: 1, user: 'postgres', database: 'postgres', idle_timeout: 0 })

@@ -4,24 +4,26 @@
  * The main thread talks to it with ordinary postgres.js over a private Unix socket.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { openPGlite } from './durable-nodefs.js'
 
 export interface EmbeddedWorkerData {
   /** A directory path, or 'memory://' for an in-memory database. */
   readonly dataDir: string
   readonly socketPath: string
+  /** Flush commits and checkpoints to stable storage (store/durable-nodefs.ts); false keeps PGlite's no-fsync default. */
+  readonly fsync: boolean
 }
 
 export type EmbeddedWorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'closed' }
 
-const { dataDir, socketPath } = workerData as EmbeddedWorkerData
+const { dataDir, socketPath, fsync } = workerData as EmbeddedWorkerData
 const port = parentPort
 if (port === null) throw new Error('embedded-worker must run in a worker thread')
 
 try {
-  const db = await PGlite.create({ dataDir: dataDir === 'memory://' ? undefined : dataDir, extensions: { vector } })
+  const db = await openPGlite(dataDir === 'memory://' ? undefined : dataDir, fsync, { vector })
   // One connection: PGlite is a single session, so two client connections would interleave transactions.
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 })
   await server.start()

@@ -33,7 +33,18 @@ export function makePrivate(dataDir: string): void {
   walk(dataDir, true)
 }
 
-export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> {
+export interface EmbeddedOptions {
+  /** Flush commits to stable storage (default true; store/durable-nodefs.ts). */
+  readonly fsync?: boolean
+  /**
+   * Called once if the database's thread ends without being asked to (a crash inside PGlite, or the
+   * thread terminated): every query fails from then on, so the server exits for its supervisor to restart
+   * it (app/main.ts) rather than answer errors forever.
+   */
+  readonly onLost?: (reason: Error) => void
+}
+
+export async function startEmbedded(dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
   const inMemory = dataDir === 'memory://'
   if (!inMemory) makePrivate(dataDir)
   const release = inMemory ? () => undefined : lockDataDir(dataDir)
@@ -45,7 +56,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> 
     if (!inMemory) makePrivate(dataDir)
     release()
   }
-  const data: EmbeddedWorkerData = { dataDir: inMemory ? dataDir : resolve(dataDir, 'pglite'), socketPath }
+  const data: EmbeddedWorkerData = { dataDir: inMemory ? dataDir : resolve(dataDir, 'pglite'), socketPath, fsync: opts.fsync ?? true }
   const worker = new Worker(spawnableUrl(workerUrl('embedded-worker', import.meta.url)), { workerData: data })
   try {
     await new Promise<void>((ok, fail) => {
@@ -67,17 +78,29 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedDatabase> 
   }
 
   let closing: Promise<void> | undefined
+  let lost = false
+  const onLost = (reason: Error): void => {
+    if (closing !== undefined || lost) return
+    lost = true
+    opts.onLost?.(reason)
+  }
+  worker.on('error', (error) => onLost(error))
+  worker.on('exit', (code) => onLost(new Error(`The embedded database thread ended unexpectedly (exit code ${code})`)))
   return {
     socketPath,
     close: () =>
       (closing ??= (async () => {
-        // Ask for an orderly close so PGlite flushes its files; terminate if it does not answer.
-        const closed = new Promise<void>((ok) => {
-          worker.once('message', (msg: EmbeddedWorkerMessage) => msg.type === 'closed' && ok())
-          setTimeout(ok, 10_000).unref()
-        })
-        worker.postMessage({ type: 'close' })
-        await closed
+        // Ask for an orderly close so PGlite flushes its files; terminate if it does not answer. A thread that
+        // already ended has nothing to flush.
+        if (!lost) {
+          const closed = new Promise<void>((ok) => {
+            worker.once('message', (msg: EmbeddedWorkerMessage) => msg.type === 'closed' && ok())
+            worker.once('exit', () => ok())
+            setTimeout(ok, 10_000).unref()
+          })
+          worker.postMessage({ type: 'close' })
+          await closed
+        }
         await worker.terminate()
         cleanup()
       })()),

@@ -20,10 +20,15 @@ export interface StoreOptions extends ConnectionTarget {
 }
 
 /** The store options the configuration asks for: the one mapping from Config (server, CLI, benchmarks). */
-export function storeOptions(config: Config, warn: (msg: string) => void, extra: Pick<StoreOptions, 'maxConnections'> = {}): StoreOptions {
+export function storeOptions(
+  config: Config,
+  warn: (msg: string) => void,
+  extra: Pick<StoreOptions, 'maxConnections'> & { onEmbeddedLost?: (reason: Error) => void } = {},
+): StoreOptions {
   const provider = creationProvider(config)
   const dimensions = provider === 'local' ? LOCAL_DIMENSIONS : config.embedding.dimensions
-  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, dimensions, provider, warn, ...extra }
+  const embedded = { fsync: config.embeddedFsync, onLost: extra.onEmbeddedLost }
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embedded, dimensions, provider, warn, maxConnections: extra.maxConnections }
 }
 
 export interface OwnerTransactionOptions {

@@ -141,6 +141,14 @@ t.test('booleans: true/1 or false/0 in any case; any other spelling is a problem
   }
 })
 
+t.test('AWARENESS_EMBEDDED_FSYNC: on unless turned off; a misspelling is a problem, not a silent choice', async (t) => {
+  t.equal(loadConfig({}).embeddedFsync, true, 'unset: durable')
+  t.equal(loadConfig({ AWARENESS_EMBEDDED_FSYNC: '' }).embeddedFsync, true, 'blank: durable')
+  t.equal(loadConfig({ AWARENESS_EMBEDDED_FSYNC: 'false' }).embeddedFsync, false)
+  t.equal(loadConfig({ AWARENESS_EMBEDDED_FSYNC: '0' }).embeddedFsync, false)
+  t.match(problemsOf({ AWARENESS_EMBEDDED_FSYNC: 'off' }), [/^AWARENESS_EMBEDDED_FSYNC must be true or false/])
+})
+
 t.test('integers must be base-10 integer strings', async (t) => {
   for (const bad of ['abc', '1e3', '12.0', '0x10', '8 420']) {
     const problems = problemsOf({ AWARENESS_PORT: bad })
