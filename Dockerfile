@@ -18,8 +18,9 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 
-# Dependencies first, so source edits reuse this layer.
+# Dependencies first, so source edits reuse this layer. patches/ is applied by the postinstall step.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 
 COPY . .
@@ -40,6 +41,7 @@ WORKDIR /app
 
 # package.json also carries "type": "module", which dist/ needs at run time.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # Code stays root-owned and read-only for the service user (deviation from the reference's
@@ -61,7 +63,7 @@ ENV AWARENESS_TRANSPORT=streamable-http \
 
 EXPOSE 8420
 
-# Liveness only (/health does not touch the database). The shell expands the variables when
+# /health pings the database and answers 503 while it does not answer. The shell expands the variables when
 # the check runs, so a changed port or a secret mount path set at `docker run` is honoured.
 HEALTHCHECK --interval=10s --timeout=10s --start-period=15s --retries=3 CMD curl -fsS "http://127.0.0.1:${AWARENESS_PORT}${AWARENESS_MOUNT_PATH}/health" || exit 1
 

@@ -2,7 +2,7 @@
  * Tools are data: `defineTool({...})` declares one, and `callTool` is the single boundary where a result
  * becomes text JSON content and any failure becomes the §2.4 envelope with `isError: true` (D1–D3).
  */
-import { ToolError, internalError, loggableFailure } from '../../core/errors.js'
+import { ToolError, internalError, isDatabaseUnavailable, loggableFailure } from '../../core/errors.js'
 import type { ToolContext } from '../context.js'
 import { argumentError, type Param, type ParamSchema } from '../params.js'
 
@@ -83,7 +83,9 @@ export async function callTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext
     const result = await tool.run(ctx, parsed.data as never)
     return textResult(JSON.stringify(result), false)
   } catch (error) {
-    if (!(error instanceof ToolError)) ctx.log.error({ failure: loggableFailure(error), tool: tool.name }, 'tool failed unexpectedly')
+    // An outage fails every call at once: one warning line each, not an error with a stack.
+    if (isDatabaseUnavailable(error)) ctx.log.warn({ code: (error as { code: string }).code, tool: tool.name }, 'database unavailable')
+    else if (!(error instanceof ToolError)) ctx.log.error({ failure: loggableFailure(error), tool: tool.name }, 'tool failed unexpectedly')
     return errorResult(error)
   }
 }
