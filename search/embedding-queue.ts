@@ -18,9 +18,16 @@
  * dimension, HTTP 4xx) and a job pushed out of a full queue are dropped and their owner is marked for the
  * periodic sweep, which runs the backfill (missing and stale embeddings) for every owner with recent
  * writes — also covering entries whose tools never schedule (set_preference, update_intention).
+ *
+ * The marks live in memory, so each sweep also asks the database which owners have entries without an
+ * embedding for the current model (audit L13): writes acknowledged just before a crash, and everything
+ * written while no provider was configured, are repaired at start (`repairAtStartMs` after it) and on every
+ * sweep, without waiting for the owner's next write. Stale vectors of entries edited just before a crash are
+ * still repaired only by the owner's next write or `backfill_embeddings` (finding them means reading every
+ * owner's embeddings).
  */
 import { isDatabaseUnavailable } from '../core/errors.js'
-import { readEmbeddable } from '../store/queries/embeddings.js'
+import { ownersWithoutEmbedding, readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError } from '../workers/embedder.js'
 import { backfill, compose, storeVectors } from './backfill.js'
 import type { SearchIndex } from './search-index.js'
@@ -42,8 +49,10 @@ export interface EmbeddingQueueOptions {
   readonly retryMaxMs?: number
   /** Attempts per job before it is left to the sweep. Default 5. */
   readonly maxAttempts?: number
-  /** Period of the backfill sweep over owners with recent writes; 0 disables it. Default 10 minutes. */
+  /** Period of the backfill sweep over owners with recent writes; 0 disables it (and the start repair). Default 10 minutes. */
   readonly sweepIntervalMs?: number
+  /** Delay after start of the first sweep, which repairs what a crash left unembedded. Default 2 s. */
+  readonly repairAtStartMs?: number
   /** Per-phase limit of one owner's sweep. Default 200. */
   readonly sweepLimit?: number
   /** A batch's read slower than this and than 3× the idle latency means "busy": yield. Default 5 ms. */
@@ -65,6 +74,8 @@ interface Job {
 const keyOf = (owner: string, entryId: string): string => `${owner}\u0000${entryId}`
 const YIELD_BASE_MS = 100
 const YIELD_MAX_MS = 2_000
+/** Owners listed for repair per sweep at most; the rest come on the next sweep. */
+const REPAIR_OWNERS_PER_SWEEP = 500
 
 /** Failures worth retrying: the provider may come back. */
 export function isTransient(err: unknown): boolean {
@@ -95,6 +106,7 @@ export class EmbeddingQueue implements EmbedScheduler {
   private quietTimer: NodeJS.Timeout | undefined
   private pauseTimer: NodeJS.Timeout | undefined
   private readonly sweepTimer: NodeJS.Timeout | undefined
+  private readonly startTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<void> | undefined
   private readonly o: Required<Omit<EmbeddingQueueOptions, 'pool' | 'index' | 'log'>>
 
@@ -107,6 +119,7 @@ export class EmbeddingQueue implements EmbedScheduler {
       retryMaxMs: opts.retryMaxMs ?? 300_000,
       maxAttempts: opts.maxAttempts ?? 5,
       sweepIntervalMs: opts.sweepIntervalMs ?? 600_000,
+      repairAtStartMs: opts.repairAtStartMs ?? 2_000,
       sweepLimit: opts.sweepLimit ?? 200,
       busyFloorMs: opts.busyFloorMs ?? 5,
       maxDeferMs: opts.maxDeferMs ?? 30_000,
@@ -116,6 +129,8 @@ export class EmbeddingQueue implements EmbedScheduler {
     if (this.o.sweepIntervalMs > 0) {
       this.sweepTimer = setInterval(() => void this.sweep(), this.o.sweepIntervalMs)
       this.sweepTimer.unref() // background upkeep never keeps the process alive
+      this.startTimer = setTimeout(() => void this.sweep(), this.o.repairAtStartMs)
+      this.startTimer.unref()
     }
   }
 
@@ -147,8 +162,9 @@ export class EmbeddingQueue implements EmbedScheduler {
   }
 
   /**
-   * Runs the backfill for every owner written to since the last sweep (the periodic timer calls it). Owners
-   * with work left, or whose provider calls failed, stay marked for the next sweep.
+   * Runs the backfill for every owner written to since the last sweep, and every owner the database lists
+   * with entries lacking an embedding (the periodic timer calls it). Owners with work left, or whose
+   * provider calls failed, stay marked for the next sweep.
    */
   sweep(): Promise<void> {
     this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined))
@@ -158,6 +174,7 @@ export class EmbeddingQueue implements EmbedScheduler {
   async close(): Promise<void> {
     this.closed = true
     if (this.sweepTimer) clearInterval(this.sweepTimer)
+    if (this.startTimer) clearTimeout(this.startTimer)
     if (this.pauseTimer) clearTimeout(this.pauseTimer)
     if (this.quietTimer) clearTimeout(this.quietTimer)
     this.pending.clear()
@@ -166,10 +183,9 @@ export class EmbeddingQueue implements EmbedScheduler {
 
   private async sweepOnce(): Promise<void> {
     const { pool, index, log } = this.opts
-    const owners = [...this.dirty]
-    if (owners.length === 0 || this.closed) return
-    if (!(await pool.available())) return // owners stay marked
-    for (const owner of owners) {
+    if (this.closed || !(await pool.available())) return // owners stay marked
+    await this.markUnembeddedOwners()
+    for (const owner of [...this.dirty]) {
       if (this.closed) return
       this.dirty.delete(owner)
       try {
@@ -180,6 +196,17 @@ export class EmbeddingQueue implements EmbedScheduler {
         this.dirty.add(owner)
         log.warn({ err, owner }, 'embedding sweep failed')
       }
+    }
+  }
+
+  /** Marks the owners the database lists with entries lacking an embedding for the current model. */
+  private async markUnembeddedOwners(): Promise<void> {
+    const { pool, index, log } = this.opts
+    try {
+      const owners = await index.store.system((tx) => ownersWithoutEmbedding(tx, pool.modelName, REPAIR_OWNERS_PER_SWEEP))
+      for (const owner of owners) this.dirty.add(owner)
+    } catch (err) {
+      log.warn({ err: (err as Error)?.message }, 'embedding repair could not list owners; the marked ones are swept')
     }
   }
 

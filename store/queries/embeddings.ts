@@ -4,6 +4,7 @@
  */
 import { and, type Tx } from '../sql.js'
 import type { VectorMode } from '../migrations.js'
+import { SYSTEM_OWNER } from './records.js'
 
 export function vectorLiteral(v: readonly number[]): string {
   return `[${v.join(',')}]`
@@ -98,6 +99,23 @@ export async function entriesWithoutEmbedding(tx: Tx, owner: string, model: stri
     ORDER BY coalesce(e.updated, e.created) DESC, e.id
     LIMIT ${limit}`
   return rows.map(toEmbeddable)
+}
+
+/**
+ * Owners with a live entry lacking an embedding for `model`: the embedding repair's list, at start and on
+ * each sweep, of work a crash (or a start without a provider) left behind. A system read of owner ids only,
+ * outside any owner context, like the cleanup's candidates; each owner's repair then runs under its own
+ * context. It sees every owner only on a role that bypasses RLS (superuser or BYPASSRLS, as the embedded
+ * database and a default PostgreSQL are); under a role subject to FORCE RLS it sees none.
+ * Operator-seeded `_system` schemas are not embedded (no owner searches them).
+ */
+export async function ownersWithoutEmbedding(tx: Tx, model: string, limit: number): Promise<string[]> {
+  const rows = await tx`
+    SELECT DISTINCT e.owner_id FROM entries e
+    WHERE e.deleted IS NULL AND e.type <> 'suppression' AND e.owner_id <> ${SYSTEM_OWNER}
+      AND NOT EXISTS (SELECT 1 FROM embeddings m WHERE m.entry_id = e.id AND m.model = ${model})
+    LIMIT ${limit}`
+  return rows.map((r) => r.owner_id as string)
 }
 
 /** The true number of entries still lacking an embedding for `model` (D13). */
