@@ -42,6 +42,7 @@ export class Cleanup {
 
   private async pass(): Promise<CleanupResult> {
     const { sql } = this.store
+    this.store.assertWritable() // even the lease is a write
     if (!(await takeLease(sql, LEASE, this.holder, LEASE_SECONDS))) return { ran: false, purged: {} }
     const purged: Record<string, number> = {}
     try {

@@ -22,7 +22,11 @@ export interface OwnedServices extends StoreServices {
 }
 
 export function createServices(store: Store, opts: ServicesOptions = {}): OwnedServices {
-  const reads = new ReadLog((owner, fn) => store.withOwner(owner, fn), opts.readFlushMs)
+  // Read logging is bookkeeping: on a full disk it fails (logged, §2.12) rather than eat the write reserve.
+  const reads = new ReadLog(async (owner, fn) => {
+    store.assertWritable()
+    return store.withOwner(owner, fn)
+  }, opts.readFlushMs)
   const schemas = new SchemaValidator()
   return {
     store,

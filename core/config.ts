@@ -14,6 +14,8 @@ export interface Config {
   readonly dataDir: string
   /** The embedded database flushes each commit to stable storage (store/durable-nodefs.ts). */
   readonly embeddedFsync: boolean
+  /** Free space (MB) the embedded database keeps on its disk: writes are refused below it (store/disk-space.ts). */
+  readonly embeddedMinFreeMb: number
   readonly defaultOwner: string
   readonly authRequired: boolean
   readonly jwtSecret: string
@@ -273,6 +275,7 @@ export function loadConfig(env: Env): Config {
   const databaseUrl = resolveDatabaseUrl(r)
   const dataDir = r.str('AWARENESS_DATA_DIR', './data')
   const embeddedFsync = r.bool('AWARENESS_EMBEDDED_FSYNC', true)
+  const embeddedMinFreeMb = r.int('AWARENESS_EMBEDDED_MIN_FREE_MB', 64, 0)
   const defaultOwner = resolveDefaultOwner(r)
 
   const authRequired = r.bool('AWARENESS_AUTH_REQUIRED')
@@ -392,6 +395,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl,
     dataDir,
     embeddedFsync,
+    embeddedMinFreeMb,
     defaultOwner,
     authRequired,
     jwtSecret,

@@ -103,6 +103,11 @@ export function databaseUnavailable(): ToolError {
   return new ToolError('unavailable', 'The database is unavailable right now; retry shortly.')
 }
 
+/** The database's disk is full (PostgreSQL's 53100, or the embedded reserve of store/disk-space.ts). */
+export function diskFull(): ToolError {
+  return new ToolError('unavailable', "The database's disk is full: nothing was changed. Reads still work; retry the write once space has been freed on the server.")
+}
+
 /**
  * SQLSTATE classes of input the database cannot take (22: data exception, e.g. a malformed value; 54:
  * program limit, e.g. an index row or tsquery too big): the same call fails the same way, so it is not
@@ -116,6 +121,7 @@ export function internalError(cause: unknown): ToolError {
   if (typeof sqlstate === 'string' && INPUT_SQLSTATE_PREFIXES.some((p) => sqlstate.startsWith(p))) {
     return new ToolError('invalid_parameter', 'The database cannot store or search this input (a value is too large or malformed); change the arguments.')
   }
+  if (sqlstate === '53100') return diskFull()
   if (isDatabaseUnavailable(cause)) return databaseUnavailable()
   // Deadlock or serialisation failure: the database aborted this call in favour of a concurrent change.
   const conflict = sqlstate === '40P01' || sqlstate === '40001'

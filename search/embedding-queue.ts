@@ -275,6 +275,7 @@ export class EmbeddingQueue implements EmbedScheduler {
       const items = rows.filter((r) => r.type !== 'suppression').map(compose)
       if (items.length > 0) {
         const vectors = await pool.embed(items.map((i) => i.text))
+        index.store.assertWritable() // a full disk pauses the queue like an outage (53100 is transient)
         await storeVectors(index, owner, pool.modelName, items, vectors)
       }
       this.failures = 0

@@ -8,12 +8,15 @@ import { join, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { spawnableUrl, workerUrl } from '../core/worker-url.js'
 import { lockDataDir } from './data-dir-lock.js'
+import { DiskFullError, DiskSpaceGuard } from './disk-space.js'
 import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from './embedded-worker.js'
 
 const START_TIMEOUT_MS = 60_000
 
 export interface EmbeddedDatabase {
   readonly socketPath: string
+  /** Throws DiskFullError when the data directory's disk is below its free-space reserve (store/disk-space.ts). */
+  assertWritable(): void
   close(): Promise<void>
 }
 
@@ -42,11 +45,22 @@ export interface EmbeddedOptions {
    * it (app/main.ts) rather than answer errors forever.
    */
   readonly onLost?: (reason: Error) => void
+  /** Free space kept on the data directory's disk: writes are refused below it (default 64 MB). */
+  readonly minFreeBytes?: number
 }
+
+const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024
 
 export async function startEmbedded(dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
   const inMemory = dataDir === 'memory://'
   if (!inMemory) makePrivate(dataDir)
+  const guard = inMemory ? undefined : new DiskSpaceGuard(dataDir, opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES)
+  try {
+    guard?.assertWritable() // a start writes (recovery, migrations): refused as clearly as a write
+  } catch (error) {
+    if (!(error instanceof DiskFullError)) throw error
+    throw new Error(`The embedded database cannot start: ${error.message} (AWARENESS_EMBEDDED_MIN_FREE_MB)`)
+  }
   const release = inMemory ? () => undefined : lockDataDir(dataDir)
   const socketDir = mkdtempSync(join(tmpdir(), 'awareness-pg-'))
   const socketPath = join(socketDir, '.s.PGSQL.5432')
@@ -88,6 +102,7 @@ export async function startEmbedded(dataDir: string, opts: EmbeddedOptions = {})
   worker.on('exit', (code) => onLost(new Error(`The embedded database thread ended unexpectedly (exit code ${code})`)))
   return {
     socketPath,
+    assertWritable: () => guard?.assertWritable(),
     close: () =>
       (closing ??= (async () => {
         // Ask for an orderly close so PGlite flushes its files; terminate if it does not answer. A thread that

@@ -72,7 +72,12 @@ export class ReadLog {
     this.size = 0
     this.writing = this.writing.then(async () => {
       for (const [owner, batch] of batches) {
-        await this.withOwner(owner, (tx) => logReadBatch(tx, owner, batch.reads)).catch(batch.onError)
+        // try, not .catch(): a writer that throws before its transaction starts must not reject the chain.
+        try {
+          await this.withOwner(owner, (tx) => logReadBatch(tx, owner, batch.reads))
+        } catch (err) {
+          batch.onError(err)
+        }
       }
     })
     return this.writing

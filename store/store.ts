@@ -27,7 +27,7 @@ export function storeOptions(
 ): StoreOptions {
   const provider = creationProvider(config)
   const dimensions = provider === 'local' ? LOCAL_DIMENSIONS : config.embedding.dimensions
-  const embedded = { fsync: config.embeddedFsync, onLost: extra.onEmbeddedLost }
+  const embedded = { fsync: config.embeddedFsync, minFreeBytes: config.embeddedMinFreeMb * 1024 * 1024, onLost: extra.onEmbeddedLost }
   return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embedded, dimensions, provider, warn, maxConnections: extra.maxConnections }
 }
 
@@ -112,6 +112,14 @@ export class Store {
   /** A transaction without an owner context, for the few operations that span owners (tables without RLS). */
   system<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.sql.begin((tx) => fn(tx)) as Promise<T>
+  }
+
+  /**
+   * Throws DiskFullError (SQLSTATE 53100) when the embedded database's disk is below its reserve; every
+   * writer asks first (store/disk-space.ts). PostgreSQL answers a full disk itself: a no-op there.
+   */
+  assertWritable(): void {
+    this.connection.embedded?.assertWritable()
   }
 
   /** Health probe: true when the database answers within `timeoutMs`. */

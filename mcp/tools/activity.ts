@@ -141,6 +141,7 @@ export const getRelated = defineTool({
     mode: param.string('"list" returns metadata only, without data.'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  stores: false, // reads (and logs its reads): goes on when the disk is full
   run: async (ctx, a) =>
     ctx.store.withOwner(ctx.owner, async (tx) => {
       const related = await relatedEntries(tx, ctx.owner, a.entry_id)

@@ -109,6 +109,7 @@ export const getBriefing = defineTool({
     'Side effect: reminders whose delivery time has passed are delivered once (listed in fired_intentions and marked fired).',
   input: params({}),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  stores: false, // reads; marking a due reminder delivered is left to the disk's reserve
   run: (ctx) => runBriefing(ctx.store, ctx.owner),
 })
 
@@ -126,6 +127,7 @@ export const getAlerts = defineTool({
     offset: param.integer('Rows to skip (default 0).'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  stores: false, // reads (and logs its reads): goes on when the disk is full
   run: async (ctx, a) => {
     const { limit, offset } = checkPagination(a.limit, a.offset)
     const since = parseTimestamp('since', a.since)

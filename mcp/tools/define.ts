@@ -32,6 +32,7 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   readonly input: ParamSchema<Record<string, Param>>
   readonly annotations: ToolAnnotations
   readonly reads?: ReadFreshness<A>
+  readonly stores?: boolean
   readonly run: (ctx: ToolContext, args: A) => Promise<unknown>
 }
 
@@ -47,6 +48,12 @@ export function defineTool<S extends Record<string, Param>>(def: {
   input: ParamSchema<S>
   annotations: ToolAnnotations
   reads?: ReadFreshness<Args<S>>
+  /**
+   * Whether the tool stores what it is given: only such tools are refused up front on a full disk. Defaults
+   * to !readOnlyHint; readers the reference annotates as not read-only (they log reads, §2.12, or mark a
+   * reminder delivered) say false, so reading goes on while writing cannot.
+   */
+  stores?: boolean
   run: (ctx: ToolContext, args: Args<S>) => Promise<unknown>
 }): AnyTool {
   return { ...def, description: def.description + STRUCTURED_NOTE } as unknown as AnyTool
@@ -80,11 +87,15 @@ export async function callTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext
     if (!parsed.success) throw argumentError(parsed.error, args)
     const fresh = tool.reads === 'fresh' || (typeof tool.reads === 'function' && tool.reads(parsed.data as never))
     if (fresh) await ctx.reads.flush() // reads still waiting to be written are part of the answer
+    if (tool.stores ?? tool.annotations.readOnlyHint !== true) ctx.store.assertWritable() // a full disk refuses writes up front
     const result = await tool.run(ctx, parsed.data as never)
     return textResult(JSON.stringify(result), false)
   } catch (error) {
     // An outage fails every call at once: one warning line each, not an error with a stack.
-    if (isDatabaseUnavailable(error)) ctx.log.warn({ code: (error as { code: string }).code, tool: tool.name }, 'database unavailable')
+    if (isDatabaseUnavailable(error)) {
+      const code = (error as { code: string }).code
+      ctx.log.warn({ code, tool: tool.name }, code === '53100' ? 'database disk full' : 'database unavailable')
+    }
     else if (!(error instanceof ToolError)) ctx.log.error({ failure: loggableFailure(error), tool: tool.name }, 'tool failed unexpectedly')
     return errorResult(error)
   }

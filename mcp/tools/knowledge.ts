@@ -97,6 +97,7 @@ export const getKnowledge = defineTool({
     include_expired: param.boolean('Include entries whose expiry has passed (default false).'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  stores: false, // reads (and logs its reads): goes on when the disk is full
   // List mode shows read counts, so pending reads are written first.
   reads: (a) => a.mode === 'list',
   run: async (ctx, a) => {

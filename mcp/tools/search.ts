@@ -104,6 +104,7 @@ const searchTool = (name: string, title: string, preface: string) =>
     description: preface + SEARCH_DESCRIPTION,
     input: searchInput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    stores: false, // reads (and logs its reads): goes on when the disk is full
     run: (ctx, a) => runSearch(ctx, a),
   })
 
