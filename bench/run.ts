@@ -12,6 +12,7 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   auth: { file: './auth.ts', fn: 'benchAuth' },
   retrieval: { file: './retrieval.ts', fn: 'benchRetrieval' },
   abuse: { file: './abuse.ts', fn: 'benchAbuse' },
+  soak: { file: './soak.ts', fn: 'benchSoak' },
 }
 
 const wanted = process.argv.slice(2)

@@ -12,7 +12,7 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -108,4 +108,13 @@ t.test('embedded: a full disk refuses writes clearly, keeps reads, and recovers 
   const lost = acknowledged.filter((id) => !report.entryIds.has(id))
   t.comment(`acknowledged ${acknowledged.length}, present ${acknowledged.length - lost.length}, lost ${lost.length}`)
   t.same(lost, [], 'every acknowledged note is present')
+
+  // A start on a disk below the reserve is refused, saying why, before the database opens.
+  const s = statfsSync(mountPoint)
+  const usedMb = Math.ceil(((s.blocks - s.bfree) * s.bsize) / (1024 * 1024))
+  mount('-o', `remount,size=${usedMb + RESERVE_MB / 2}m`, mountPoint)
+  const refused = startProcess({ AWARENESS_DATA_DIR: dataDir, AWARENESS_DEFAULT_OWNER: 'disk', AWARENESS_EMBEDDING_PROVIDER: 'none', AWARENESS_EMBEDDED_MIN_FREE_MB: String(RESERVE_MB) })
+  t.teardown(() => refused.child.kill('SIGKILL'))
+  t.not(await refused.exited, 0, 'a start below the reserve exits non-zero')
+  t.match(refused.output(), new RegExp(`cannot start: The data directory's disk has [\\d.]+ MB free, below the ${RESERVE_MB} MB reserve`), 'and says why')
 })
