@@ -44,7 +44,7 @@ export interface BenchServer {
   close(): Promise<void>
 }
 
-export async function startBenchServer(opts: { kind: ServerKind; backend?: Backend; env?: Record<string, string> }): Promise<BenchServer> {
+export async function startBenchServer(opts: { kind: ServerKind; backend?: Backend; env?: Record<string, string>; nodeArgs?: string[] }): Promise<BenchServer> {
   let dropDb: (() => Promise<void>) | undefined
   let dbUrl = ''
   if (opts.backend === 'postgres') {
@@ -63,7 +63,7 @@ export async function startBenchServer(opts: { kind: ServerKind; backend?: Backe
   }
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
     // BENCH_SERVER_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=prof', profiles the server (not allowed in NODE_OPTIONS).
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+    execArgv: ['--import', 'tsx', ...(opts.nodeArgs ?? []), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, AWARENESS_LOG_LEVEL: 'warn', ...opts.env, BENCH_KIND: opts.kind, BENCH_DATABASE_URL: dbUrl },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

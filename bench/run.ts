@@ -13,6 +13,7 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   retrieval: { file: './retrieval.ts', fn: 'benchRetrieval' },
   abuse: { file: './abuse.ts', fn: 'benchAbuse' },
   soak: { file: './soak.ts', fn: 'benchSoak' },
+  faults: { file: './faults.ts', fn: 'benchFaults' },
 }
 
 const wanted = process.argv.slice(2)

@@ -10,8 +10,9 @@
  * Consistency: every tool whose answer reads the log (get_reads, get_unread, get_activity, list-mode read
  * counts) declares `reads: 'fresh'` and the dispatcher calls flush() first, so within one process a read
  * is visible to the very next call. Another instance sees it within FLUSH_DELAY_MS and the write in
- * progress. Reads still pending when the process dies are lost, as failed logging always was: §2.12 swallows logging failures. Whoever
- * owns the log flushes it before the store closes (app/services.ts, app/main.ts).
+ * progress. Reads still pending when the process dies are lost, as failed logging always was: §2.12
+ * swallows logging failures. Whoever owns the log flushes it before the store closes (app/services.ts,
+ * app/main.ts).
  */
 import type { Tx } from './sql.js'
 import { logReadBatch, type PendingRead } from './queries/activity.js'
