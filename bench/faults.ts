@@ -65,7 +65,7 @@ async function writes(base: string, server: Running, calls: number, clients: num
 }
 
 async function measureFsync(fsync: boolean, dataDir: string): Promise<WriteFigures> {
-  const server = startProcess({ AWARENESS_DATA_DIR: dataDir, AWARENESS_DEFAULT_OWNER: 'bench', AWARENESS_EMBEDDING_PROVIDER: 'none', AWARENESS_EMBEDDED_FSYNC: String(fsync), AWARENESS_LOG_LEVEL: 'warn' })
+  const server = startProcess({ AWARENESS_DATA_DIR: dataDir, AWARENESS_DEFAULT_OWNER: 'bench', AWARENESS_EMBEDDING_PROVIDER: 'none', AWARENESS_EMBEDDED_FSYNC: String(fsync) })
   try {
     const base = await listeningUrl(server)
     await writes(base, server, WARMUP_CALLS, 1, 'warmup')
