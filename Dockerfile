@@ -25,7 +25,9 @@ RUN npm ci --no-audit --no-fund
 
 COPY . .
 # A host with a restrictive umask can check files out as 0600; the runtime user must read them.
-RUN npm run build && chmod -R a+rX dist assets
+# Then the build-time packages go (tsx, esbuild, TypeScript, tap and the other devDependencies): what is
+# left is the runtime's node_modules, already patched, so the runtime stage installs nothing.
+RUN npm run build && chmod -R a+rX dist assets && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: production dependencies, compiled code, icons -----------------------------
 FROM node:24-bookworm-slim AS runtime
@@ -40,14 +42,13 @@ RUN useradd --system --no-create-home awareness
 WORKDIR /app
 
 # package.json also carries "type": "module", which dist/ needs at run time.
-COPY package.json package-lock.json ./
-COPY patches ./patches
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY package.json ./
 
 # Code stays root-owned and read-only for the service user (deviation from the reference's
 # `chown -R /app`: the process cannot rewrite its own code, and no layer duplicates
 # node_modules). Only the data directory is writable. Runtime files that tsc does not emit
 # (non-TypeScript text, SQL) must be copied here too if the product ever adds any.
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/assets ./assets
 
@@ -63,9 +64,10 @@ ENV AWARENESS_TRANSPORT=streamable-http \
 
 EXPOSE 8420
 
-# /health pings the database and answers 503 while it does not answer. The shell expands the variables when
-# the check runs, so a changed port or a secret mount path set at `docker run` is honoured.
-HEALTHCHECK --interval=10s --timeout=10s --start-period=15s --retries=3 CMD curl -fsS "http://127.0.0.1:${AWARENESS_PORT}${AWARENESS_MOUNT_PATH}/health" || exit 1
+# /health pings the database and answers 503 while it does not answer (curl -f fails on it). The shell
+# expands the variables when the check runs, so a port or a secret mount path set at `docker run` is
+# honoured; the mount is normalised as the server does ("secret/" and "/secret" are both /secret).
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 CMD m="${AWARENESS_MOUNT_PATH#/}"; m="${m%/}"; curl -fsS "http://127.0.0.1:${AWARENESS_PORT}${m:+/$m}/health" || exit 1
 
 # Placeholder project URLs: override at publication with `docker build --label ...`.
 # CI adds org.opencontainers.image.version, .revision and .created.
