@@ -4,6 +4,7 @@
  * (http-and-operations.md §1.1–§1.2).
  */
 import { ConfigError, loadConfig, type Config } from '../core/config.js'
+import { loadEnvFile } from '../core/env-file.js'
 import { buildApp } from './app.js'
 import { createLogger } from './logger.js'
 import { closeStore, getStore, storeOptions } from '../store/index.js'
@@ -12,10 +13,16 @@ import { Cleanup } from './cleanup.js'
 import { createServices } from './services.js'
 import { chooseEmbedding } from './embedding-choice.js'
 import { warmLanguageDetector } from '../domain/language.js'
+import { startSummary } from './start-summary.js'
 
 const GRACE_MS = 10_000
 
 function readConfig(): Config {
+  const envFile = loadEnvFile()
+  if (envFile.problem !== undefined) {
+    process.stderr.write(`Configuration error: ${envFile.problem}\n`)
+    process.exit(1)
+  }
   try {
     return loadConfig(process.env)
   } catch (error) {
@@ -65,11 +72,10 @@ async function main(): Promise<void> {
   void cleanup.run().catch((err: unknown) => log.error({ err }, 'cleanup failed'))
   const app = await buildApp({ config, logger: log, getServices: async () => services, embed: background.embed, embedder: background.embeddings })
   await app.listen({ host: config.host, port: config.port })
-  const auth = config.authRequired ? [config.jwtSecret && 'jwt', config.oauth.issuer && 'oauth'].filter(Boolean).join('+') : 'none'
-  log.info(
-    { transport: 'streamable-http', host: config.host, port: config.port, mount: config.mountPath !== '', auth, database: store.backend, vectors: store.vectorMode, search: config.embedding.provider === '' ? 'full-text' : `hybrid (${config.embedding.provider})`, stateless: true },
-    'Awareness listening',
-  )
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const ready = startSummary(config, { port, backend: store.backend, vectors: store.vectorMode })
+  log.info(ready.fields, ready.message)
 
   let stopping = false
   const stop = (signal: string, code = 0) => {

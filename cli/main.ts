@@ -5,10 +5,10 @@
  * beside this file.
  */
 import { COMMANDS } from './commands/index.js'
-import { execute, processIo, runProcess } from './run.js'
+import { CLI, execute, processIo, runProcess } from './run.js'
 
 const USAGE = [
-  'Usage: awareness <command> [options]',
+  `Usage: ${CLI} <command> [options]`,
   '',
   'Commands:',
   '  secret                      print a new random AWARENESS_JWT_SECRET',
@@ -17,7 +17,7 @@ const USAGE = [
   '  register-schema --system    publish a JSON Schema owned by _system',
   '  migrate                     apply, inspect or stamp database migrations',
   '',
-  "Run 'awareness <command> --help' for a command's options.",
+  `Run '${CLI} <command> --help' for a command's options.`,
 ].join('\n')
 
 await runProcess(async () => {

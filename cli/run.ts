@@ -3,6 +3,13 @@
  * usage on stderr, runtime errors exit 1 with exactly one line on stderr — never a stack trace.
  */
 import { ConfigError, loadConfig, type Config } from '../core/config.js'
+import { loadEnvFile } from '../core/env-file.js'
+
+/**
+ * How this process was started, for usage lines and hints that name a command: from the sources (tsx runs
+ * a .ts entry) only `npm run awareness -- <command>` works; the installed package has the `awareness` bin.
+ */
+export const CLI = (process.argv[1] ?? '').endsWith('.ts') ? 'npm run awareness --' : 'awareness'
 
 /** A bad invocation: unknown flag, missing argument, malformed value. */
 export class UsageError extends Error {}
@@ -72,6 +79,12 @@ export async function runProcess(run: () => Promise<number>): Promise<void> {
   }
   process.on('uncaughtException', fail)
   process.on('unhandledRejection', fail)
+  const envFile = loadEnvFile() // the same .env the server reads, so `token` finds its AWARENESS_JWT_SECRET
+  if (envFile.problem !== undefined) {
+    process.stderr.write(`Error: ${envFile.problem}\n`)
+    process.exitCode = 1
+    return
+  }
   const code = await run().catch((error: unknown) => {
     process.stderr.write(`Error: ${oneLine(error)}\n`)
     return 1

@@ -290,7 +290,7 @@ export function loadConfig(env: Env): Config {
   }
   if (jwtSecret !== '' && Buffer.byteLength(jwtSecret, 'utf8') < MIN_SECRET_BYTES) {
     r.warnings.push(
-      `AWARENESS_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: generate a strong one with mcp-awareness-secret`,
+      `AWARENESS_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: generate a strong one with \`npm run awareness -- secret\` (installed: \`awareness secret\`)`,
     )
   }
   // One owner's requests may hold at most every pooled connection, never queue for more (audit M6).
@@ -327,7 +327,7 @@ export function loadConfig(env: Env): Config {
   const allowOpenNetwork = r.bool(OPEN_NETWORK)
   if (!authRequired && !isLoopbackHost(host)) {
     if (allowOpenNetwork) r.warnings.push(`authentication is off on ${host}: anyone who can reach port ${port} reads and changes all data (${OPEN_NETWORK}=true)`)
-    else r.problems.push(`AWARENESS_HOST=${host} serves the network, and authentication is off: set AWARENESS_AUTH_REQUIRED=true with AWARENESS_JWT_SECRET (then mint tokens with \`awareness token\`), bind 127.0.0.1, or set ${OPEN_NETWORK}=true to serve without credentials`)
+    else r.problems.push(`AWARENESS_HOST=${host} serves the network, and authentication is off: set AWARENESS_AUTH_REQUIRED=true with AWARENESS_JWT_SECRET (then mint tokens with \`npm run awareness -- token\`), bind 127.0.0.1, or set ${OPEN_NETWORK}=true to serve without credentials`)
   }
 
   const providerText = r.str('AWARENESS_EMBEDDING_PROVIDER').toLowerCase()

@@ -38,7 +38,7 @@ t.test('secret and token need no database', async (t) => {
   for (const args of [['--user', 'a', '--expires', '10m'], ['--user', 'a', '--expires', '0d'], ['--user', 'a', '--expires', '366d'], [], ['--user'], ['--user', 'a', '--bogus']]) {
     const r = await cli('token', args, { AWARENESS_JWT_SECRET: SECRET })
     t.equal(r.code, 2, `usage error: ${args.join(' ')}`)
-    t.match(r.stderr, /Usage: mcp-awareness-token/)
+    t.match(r.stderr, /Usage: npm run awareness -- token/)
     t.equal(r.stdout, '')
   }
   const r = await cli('token', ['--user', 'alice'], { AWARENESS_JWT_SECRET: SECRET })

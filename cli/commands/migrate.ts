@@ -7,11 +7,11 @@ import { appliedMigrations, migrate, stampMigrations } from '../../store/migrate
 import { MIGRATIONS } from '../../store/migrations.js'
 import { withConnection } from '../db.js'
 import { storeOptions } from '../../store/index.js'
-import { CliError, readConfig, type Command } from '../run.js'
+import { CLI, CliError, readConfig, type Command } from '../run.js'
 import { parse } from './secret.js'
 
 const USAGE = [
-  'Usage: mcp-awareness-migrate [--current | --history | --stamp | --downgrade REV]',
+  `Usage: ${CLI} migrate [--current | --history | --stamp | --downgrade REV]`,
   '',
   '  (no flag)         apply every pending migration',
   '  --current         print the latest applied migration',

@@ -12,11 +12,11 @@ import { SearchIndex } from '../../search/search-index.js'
 import { ownersWithEntries, switchVectorSpace } from '../../store/embedding-space.js'
 import { createEmbeddingPool } from '../../workers/embedding-pool.js'
 import { withStore } from '../db.js'
-import { CliError, UsageError, type Command, type Io } from '../run.js'
+import { CLI, CliError, UsageError, type Command, type Io } from '../run.js'
 import { parse } from './secret.js'
 
 const USAGE = [
-  'Usage: awareness reembed [--provider local|hash|ollama|openai]',
+  `Usage: ${CLI} reembed [--provider local|hash|ollama|openai]`,
   '',
   'Drops every stored embedding, records the provider (and its vector size) in the database and embeds',
   'every live entry with it. The provider defaults to AWARENESS_EMBEDDING_PROVIDER; its URL, model and',

@@ -10,13 +10,13 @@ import { insertEntry } from '../../store/queries/entries.js'
 import { knownRegconfig } from '../../store/queries/language.js'
 import { findOwnSchema, lockSchemaKey } from '../../store/queries/records.js'
 import { withStore } from '../db.js'
-import { UsageError, readConfig, type Command, type Io } from '../run.js'
+import { CLI, UsageError, readConfig, type Command, type Io } from '../run.js'
 import { parse } from './secret.js'
 
 const SYSTEM = '_system'
 
 const USAGE = [
-  'Usage: mcp-awareness-register-schema --system --family F --version V --schema-file PATH',
+  `Usage: ${CLI} register-schema --system --family F --version V --schema-file PATH`,
   '                                     --source S --description D [--tags a,b]',
   '',
   'Registers a JSON Schema (Draft 2020-12) owned by _system, which every owner can use for records.',

@@ -3,10 +3,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { UsageError, type Command } from '../run.js'
+import { CLI, UsageError, type Command } from '../run.js'
 
 export const secretCommand: Command = {
-  usage: 'Usage: mcp-awareness-secret\n\nPrints a new random secret for AWARENESS_JWT_SECRET (32 bytes, base64url).',
+  usage: `Usage: ${CLI} secret\n\nPrints a new random secret for AWARENESS_JWT_SECRET (32 bytes, base64url).`,
   async run(args, io) {
     parse(() => parseArgs({ args, options: {}, strict: true, allowPositionals: false }))
     io.out(`${randomBytes(32).toString('base64url')}\n`)

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { signSelfSignedToken } from '../../auth/jwt.js'
-import { CliError, UsageError, readConfig, type Command } from '../run.js'
+import { CLI, CliError, UsageError, readConfig, type Command } from '../run.js'
 import { parse } from './secret.js'
 
 /** Tokens cannot be revoked (risk R8), so their lifetime is capped at a year. */
@@ -21,7 +21,7 @@ export function parseDuration(text: string): number {
 
 export const tokenCommand: Command = {
   usage: [
-    'Usage: mcp-awareness-token --user <id> [--expires <duration>]',
+    `Usage: ${CLI} token --user <id> [--expires <duration>]`,
     '',
     'Prints a signed bearer token for <id> (its "sub"). --expires: days or hours, e.g. 30d (default) or 24h.',
     'Needs AWARENESS_JWT_SECRET (and AWARENESS_JWT_ALGORITHM when not HS256), the same values the server uses.',
@@ -34,7 +34,7 @@ export const tokenCommand: Command = {
     const lifetime = parseDuration(values.expires ?? '30d')
     const config = readConfig(io)
     if (config.jwtSecret === '') {
-      throw new CliError('Error: AWARENESS_JWT_SECRET is not set; generate one with mcp-awareness-secret and give the server the same value')
+      throw new CliError(`Error: AWARENESS_JWT_SECRET is not set; generate one with \`${CLI} secret\` and give the server the same value`)
     }
     io.out(`${await signSelfSignedToken(config.jwtSecret, config.jwtAlgorithm, user, lifetime)}\n`)
     return 0

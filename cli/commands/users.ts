@@ -21,11 +21,11 @@ import {
 import { withStore } from '../db.js'
 import { MAX_LENGTH, MIN_LENGTH, passwordIssues } from '../password.js'
 import { secretReader } from '../prompt.js'
-import { CliError, UsageError, readConfig, type Command, type Io } from '../run.js'
+import { CLI, CliError, UsageError, readConfig, type Command, type Io } from '../run.js'
 import { parse } from './secret.js'
 
 const USAGE = [
-  'Usage: mcp-awareness-user <subcommand>',
+  `Usage: ${CLI} users <subcommand>`,
   '',
   '  add <user_id> [--email E] [--display-name N] [--phone P] [--timezone TZ]',
   '  list',
