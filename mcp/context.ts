@@ -38,10 +38,19 @@ export interface ToolContext extends StoreServices {
   readonly progress: (progress: number, total?: number, message?: string) => Promise<void>
 }
 
+/** How one tool call of a request went, for the request's single log line. */
+export interface ToolCallOutcome {
+  readonly tool: string
+  readonly durationMs: number
+  readonly isError: boolean
+}
+
 /** What a request handler needs; the tool context is built from it only when a tool runs. */
 export interface RequestContext {
   readonly owner: string
   readonly log: Log
+  /** Told of every tool call the request made; without it the layer logs each call on its own line. */
+  readonly noteToolCall?: (outcome: ToolCallOutcome) => void
   /** Resolves the lazily opened store's services and the other per-call pieces of a ToolContext. */
   readonly toolContext: () => Promise<Omit<ToolContext, 'progress'>>
 }

@@ -98,7 +98,9 @@ export function createMcpLayer(opts: McpSurfaceOptions): McpLayer {
         return errorResult(databaseUnavailable())
       }
       const result = await callTool(tool, request.params.arguments, tc)
-      ctx.log.info({ tool: tool.name, durationMs: Math.round((performance.now() - started) * 10) / 10, isError: result.isError === true }, 'tool call')
+      const outcome = { tool: tool.name, durationMs: Math.round((performance.now() - started) * 10) / 10, isError: result.isError === true }
+      if (ctx.noteToolCall === undefined) ctx.log.info(outcome, 'tool call')
+      else ctx.noteToolCall(outcome)
       return result
     }))
     server.setRequestHandler('resources/list', () => resourceList)

@@ -68,6 +68,7 @@ export async function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): Pr
     const ctx: RequestContext = {
       owner: request.ownerId,
       log,
+      noteToolCall: (outcome) => (request.toolCalls ??= []).push(outcome),
       toolContext: async () => ({ ...(await getServices()), owner: request.ownerId, log, embed, embedder }),
     }
     reply.hijack()
