@@ -60,6 +60,9 @@ function jsonContentIssue(v: unknown): string | undefined {
 }
 const noNulJson = (v: unknown) => v === undefined || !JSON.stringify(v).includes('\\u0000')
 
+/** Every JSON type, for a value that may be any of them: a schema with no keyword at all draws warnings. */
+const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'] as const
+
 export const param = {
   string: (description: string, required = false) => build(text(), { type: 'string' }, description, required),
   integer: (description: string, required = false) =>
@@ -80,11 +83,11 @@ export const param = {
     build(z.union([text(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).superRefine((v, ctx) => {
       const issue = jsonContentIssue(v)
       if (issue !== undefined) ctx.addIssue({ code: 'custom', message: issue })
-    }), { type: ['string', 'object', 'array'] }, description, required),
+    }), { anyOf: [{ type: 'string' }, { type: 'object' }, { type: 'array' }] }, description, required),
   /** Any JSON value, including null (record content): null is a value here, not "omitted" — but it must be present. */
   anyValue: (description: string): Param<unknown> => ({
     zod: z.unknown().refine((v) => v !== undefined, 'required').refine(noNulJson, NUL_MESSAGE),
-    json: { description },
+    json: { description, anyOf: JSON_TYPES.map((type) => ({ type })) },
     required: true,
   }),
   /** A string used as a key part (source, logical_key, alert_id…): indexed, so bounded to 1 KiB of UTF-8. */
@@ -92,7 +95,7 @@ export const param = {
     build(text().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_KEY_BYTES, `is too long: at most ${MAX_KEY_BYTES} bytes (UTF-8)`), { type: 'string' }, description, required),
   /** `include_history`: a string, or a boolean accepted as its string form. */
   stringOrBoolean: (description: string) =>
-    build(text(), { type: ['string', 'boolean'] }, description, false, (v) => (typeof v === 'boolean' ? String(v) : v)),
+    build(text(), { anyOf: [{ type: 'string' }, { type: 'boolean' }] }, description, false, (v) => (typeof v === 'boolean' ? String(v) : v)),
 }
 
 export interface ParamSchema<S extends Record<string, Param>> {
@@ -110,7 +113,9 @@ export function params<S extends Record<string, Param>>(shape: S): ParamSchema<S
     properties[name] = p.json
     if (p.required) required.push(name)
   }
-  const json: Record<string, unknown> = { type: 'object', properties }
+  // Clients in strict function-calling modes (OpenAI's) need every object closed. Validation stays lenient:
+  // z.object drops unknown names instead of refusing them (§2.3), so the flag tells clients what to send.
+  const json: Record<string, unknown> = { type: 'object', properties, additionalProperties: false }
   if (required.length > 0) json.required = required
   return { zod: z.object(zodShape) as unknown as ParamSchema<S>['zod'], json }
 }
