@@ -23,16 +23,6 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 
-/** Server scenario names exactly as `conformance list --server` prints them (0.1.13). */
-export const CONFORMANCE_SCENARIOS = [
-  'server-initialize',
-  'ping',
-  'tools-list',
-  'resources-list',
-  'prompts-list',
-] as const
-
-type ConformanceScenario = (typeof CONFORMANCE_SCENARIOS)[number]
 
 export interface ConformanceCheck {
   name: string
@@ -259,6 +249,19 @@ export async function runConformanceScenario(
       checks.push({ name: RUNNER_CHECK, status: 'FAILURE', message: describeExit(outcome, timeoutMs, true) })
     }
     return { scenario, passed, checks, raw }
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+  }
+}
+
+/** Every server scenario the installed suite has, as `conformance list --server` prints them ("  - name"). */
+export async function listServerScenarios(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'mcp-conformance-'))
+  try {
+    const outcome = await runChild([resolveConformanceBin(), 'list', '--server'], workDir, timeoutMs)
+    const names = [...outcome.stdout.matchAll(/^\s+- (\S+)$/gm)].map((m) => m[1])
+    if (outcome.code !== 0 || names.length === 0) throw new Error(describeExit(outcome, timeoutMs, false))
+    return names
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
