@@ -43,7 +43,10 @@ export async function startBackground(opts: {
   }
   const queue = new EmbeddingQueue({ ...opts.queue, pool, index, log })
   // Not awaited: an unreachable provider must not delay start; the answer is only logged.
-  void pool.available().then((up) => {
+  // The built-in model is part of the package: asking whether it is there would load it (~120 MB) before
+  // any call needs it. It loads on the first write or search instead; a remote provider is asked now.
+  if (config.embedding.provider === 'local') log.info({ provider: 'local', model: pool.modelName }, 'built-in embedding model: loaded on first use')
+  else void pool.available().then((up) => {
     if (up) log.info({ provider: config.embedding.provider, model: pool.modelName }, 'embedding provider available')
     else log.warn({ provider: config.embedding.provider, model: pool.modelName }, 'embedding provider not reachable yet; writes are queued and retried')
   })

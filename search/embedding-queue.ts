@@ -183,8 +183,11 @@ export class EmbeddingQueue implements EmbedScheduler {
 
   private async sweepOnce(): Promise<void> {
     const { pool, index, log } = this.opts
-    if (this.closed || !(await pool.available())) return // owners stay marked
+    if (this.closed) return
     await this.markUnembeddedOwners()
+    // Asked only when there is work: for the built-in model the question loads it (~120 MB per worker),
+    // which a database with every entry embedded, or an empty one, never needs at start.
+    if (this.dirty.size === 0 || !(await pool.available())) return // owners stay marked
     for (const owner of [...this.dirty]) {
       if (this.closed) return
       this.dirty.delete(owner)

@@ -13,7 +13,7 @@ import { readEmbeddable } from '../store/queries/embeddings.js'
 import { EmbeddingError, HashProvider } from '../workers/embedder.js'
 import { createEmbeddingPool, type EmbeddingPool } from '../workers/embedding-pool.js'
 import { FAKE_MODEL, startEmbeddingServer, type FakeEmbeddingServer } from './fixtures/embedding-server.js'
-import { backends, call, clientV1, clientV2, sharedStore, startServer, uniqueOwner, type Backend, servicesFor } from './helpers.js'
+import { backends, call, clientV1, clientV2, openStore, sharedStore, startServer, uniqueOwner, type Backend, servicesFor } from './helpers.js'
 
 const DIMS = 768
 
@@ -214,3 +214,25 @@ for (const backend of backends()) {
     })
   })
 }
+
+t.test('the start repair asks the provider nothing while nothing lacks an embedding', async (t) => {
+  // Asking loads the built-in model (~120 MB per worker): before, the repair asked at every start, on an
+  // empty database too (1 question here before the change, 0 now).
+  const { store, dispose } = await openStore(backends()[0], { dimensions: 64 })
+  t.teardown(dispose)
+  const hash = new HashProvider(64)
+  const asked = { available: 0, embed: 0 }
+  const pool = { modelName: hash.modelName, dimensions: 64, available: async () => (asked.available++, true), embed: async (texts: string[]) => (asked.embed++, hash.embed(texts)) }
+  const { log } = collectingLog()
+  const queue = new EmbeddingQueue({ pool, index: servicesFor(store).search, log, repairAtStartMs: 10, quietMs: 0 })
+  t.teardown(() => queue.close())
+  await queue.sweep()
+  t.same(asked, { available: 0, embed: 0 }, 'an empty database: no question, no model')
+
+  const owner = uniqueOwner()
+  const srv = await startServer(t, { backend: backends()[0], store, owner })
+  const client = await clientV1(t, srv.url)
+  t.equal((await call(client, 'remember', { source: 's', tags: [], description: 'written while nothing embeds it' })).isError, false)
+  await queue.sweep()
+  t.ok(asked.available > 0 && asked.embed > 0, `an entry without an embedding: asked and embedded (${JSON.stringify(asked)})`)
+})
