@@ -12,8 +12,6 @@
  */
 import { statfsSync } from 'node:fs'
 
-/** How long one measurement of free space is trusted (ms): a statfs per write would cost a syscall each. */
-const CACHE_MS = 1_000
 const MB = 1024 * 1024
 
 /** PostgreSQL's disk_full error, so every layer that knows "database unavailable" knows this one too. */
@@ -25,25 +23,22 @@ export class DiskFullError extends Error {
   }
 }
 
+/**
+ * Free space is measured before every write, never cached: a statfs costs 0.6 µs here, a write call ~4 ms.
+ * A measurement trusted for a second let ~200 fast writes (5 ms each) through unseen: a new WAL segment
+ * and 8 MB of notes took the disk from 34.8 to 7.6 MB free, below the 24 MB reserve of the disk-full test,
+ * and the next segment hit ENOSPC (that write had no answer within 30 s).
+ */
 export class DiskSpaceGuard {
-  private measuredAt = -Infinity
-  private free = Infinity
-
   constructor(
     private readonly dir: string,
     readonly reserveBytes: number,
-    private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Free bytes for this process's user, measured at most once per CACHE_MS. */
+  /** Free bytes for this process's user. */
   freeBytes(): number {
-    const t = this.now()
-    if (t - this.measuredAt >= CACHE_MS) {
-      const s = statfsSync(this.dir)
-      this.free = s.bavail * s.bsize
-      this.measuredAt = t
-    }
-    return this.free
+    const s = statfsSync(this.dir)
+    return s.bavail * s.bsize
   }
 
   /** Throws DiskFullError when free space is below the reserve. */
